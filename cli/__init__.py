@@ -1,0 +1,1 @@
+"""The `ssl-domains` command line: thin Typer commands over the library."""

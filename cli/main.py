@@ -1,0 +1,48 @@
+"""Entry point of `ssl-domains`. Commands parse, call the library, and print.
+
+Heavy libraries (TensorFlow, Keras) are imported inside the commands that train,
+so `--help`, `domains list` and `recipes list` answer at once.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from ssl_domains.cli import catalog, doctor, pretrain
+
+from ssl_domains.errors import TrainingDiverged, UserError
+
+app = typer.Typer(
+    name="ssl-domains",
+    help="Continue self-supervised pretraining on your domain's corpus, fine-tune, export.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+app.command("pretrain")(pretrain.pretrain)
+app.add_typer(catalog.domains_app, name="domains")
+app.add_typer(catalog.recipes_app, name="recipes")
+app.command("doctor")(doctor.doctor)
+
+err = Console(stderr=True)
+
+
+def main() -> None:
+    """Run the CLI; a user's mistake ends with one red line and exit code 2."""
+    try:
+        app()
+    except UserError as error:
+        err.print(f"[red]error:[/red] {error}", highlight=False)
+        sys.exit(2)
+    except TrainingDiverged as error:
+        err.print(f"[red]training diverged:[/red] {error}", highlight=False)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        err.print("[yellow]interrupted[/yellow]; a run can continue with --resume RUN_DIR")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""`ssl-domains pretrain`: continue self-supervised pretraining on a corpus."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.syntax import Syntax
+from rich.table import Table
+
+from ssl_domains.config import read_toml, resolve_config
+from ssl_domains.errors import UserError
+from ssl_domains.registry import registry
+
+out = Console()
+
+
+def pretrain(
+    domain: str = typer.Option(None, "--domain", "-d", help="Domain plugin, e.g. finance."),
+    recipe: str = typer.Option(
+        None, "--recipe", "-r", help="SSL recipe; the domain's default if omitted."
+    ),
+    corpus: list[str] = typer.Option(
+        None,
+        "--corpus",
+        help="File, folder or glob (.txt/.jsonl/.csv[.gz]); repeatable. "
+        "Default: the domain's embedded sample.",
+    ),
+    source: str = typer.Option(
+        None,
+        "--from",
+        help="Continue from a run, a preset directory, a keras-hub preset "
+        "or a Hugging Face checkpoint directory.",
+    ),
+    backend: str = typer.Option(
+        None, "--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or tensorflow)."
+    ),
+    steps: int = typer.Option(None, "--steps", help="Optimizer steps."),
+    epochs: float = typer.Option(
+        None, "--epochs", help="Passes over the corpus (overrides --steps)."
+    ),
+    batch_size: int = typer.Option(None, "--batch-size"),
+    seq_len: int = typer.Option(None, "--seq-len", help="Tokens per training sequence."),
+    seed: int = typer.Option(None, "--seed"),
+    run_dir: Path = typer.Option(
+        None, "--run-dir", help="Where to write the run (default: runs/<domain>-<recipe>-<time>)."
+    ),
+    resume: Path = typer.Option(
+        None, "--resume", help="Continue this run from its last checkpoint."
+    ),
+    config_file: Path = typer.Option(None, "--config", help="A TOML file of config sections."),
+    sets: list[str] = typer.Option(
+        None, "--set", help="Override one key, e.g. --set train.learning_rate=3e-4; repeatable."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit."),
+) -> None:
+    """Continue self-supervised pretraining of a model on a domain corpus."""
+    from ssl_domains.run import RunDirectory
+
+    if resume and config_file:
+        raise UserError("--resume takes its config from the run; drop --config")
+    run = RunDirectory.open(resume) if resume else None
+    tree = _run_tree(run) if run else (read_toml(config_file) if config_file else {})
+    flags = {
+        "run.domain": domain,
+        "run.recipe": recipe,
+        "data.corpus": corpus or None,
+        "model.source": source,
+        "run.backend": backend or (None if run else os.environ.get("KERAS_BACKEND")),
+        "train.steps": steps,
+        "train.epochs": epochs if epochs is not None else (0.0 if steps is not None else None),
+        "train.batch_size": batch_size,
+        "data.seq_len": seq_len,
+        "run.seed": seed,
+        "run.dir": str(run_dir) if run_dir else None,
+    }
+    config = resolve_config(registry(), tree, flags, sets or ())
+    if dry_run:
+        _print_plan(config)
+        return
+
+    from ssl_domains.pretraining import pretrain as run_pretraining
+
+    result = run_pretraining(config, resume=run)
+    _print_result(result, config)
+
+
+def _run_tree(run) -> dict:
+    tree = read_toml(run.config_path)
+    tree.pop("provenance", None)
+    return tree
+
+
+def _print_plan(config) -> None:
+    from ssl_domains.pretraining import corpus_files
+
+    domain = registry().domain(config.run.domain)(config.domain)
+    files = corpus_files(domain, config)
+    size = sum(p.stat().st_size for p in files)
+    out.print(Syntax(config.to_toml(), "toml", theme="ansi_dark", background_color="default"))
+    out.print(f"corpus: {len(files)} file(s), {size / 1e6:.2f} MB")
+    recipe = registry().recipe(config.run.recipe)
+    if not config.model.source and config.model.size in recipe.sizes:
+        dims = ", ".join(f"{k}={v}" for k, v in recipe.sizes[config.model.size].items())
+        out.print(f"model: {recipe.name} {config.model.size} ({dims}), new domain vocabulary")
+    else:
+        out.print(f"model: from {config.model.source or config.model.size}")
+    out.print("dry run: nothing was trained")
+
+
+def _print_result(result, config) -> None:
+    m, report = result.metrics, result.report
+    table = Table(title=f"{config.run.domain} · {config.run.recipe} · {result.step} steps")
+    table.add_column("held-out metric")
+    table.add_column("model", justify="right")
+    table.add_column("unigram baseline", justify="right")
+    if "masked_accuracy" in m:
+        table.add_row(
+            "masked-token accuracy",
+            f"{m['masked_accuracy']:.3f}",
+            f"{m.get('unigram_accuracy', float('nan')):.3f}",
+        )
+        table.add_row(
+            "masked-token loss (nats)",
+            f"{m['masked_loss']:.3f}",
+            f"{m.get('unigram_loss', float('nan')):.3f}",
+        )
+    else:
+        for key, value in m.items():
+            table.add_row(key, f"{value:.4f}", "")
+    out.print(table)
+    skipped = report.skipped_records + len(report.skipped_files)
+    out.print(
+        f"corpus: {report.files} files, {report.train_records} train / {report.validation_records} "
+        f"validation records; skipped {report.skipped_records} records and "
+        f"{len(report.skipped_files)} files" + (" (see data/corpus.json)" if skipped else "")
+    )
+    for path, reason in list(report.skipped_files.items())[:5]:
+        out.print(f"  skipped {path}: {reason}")
+    if report.redactions:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(report.redactions.items()))
+        out.print(f"redacted: {counts}")
+    out.print(f"wall time: {result.seconds:.0f} s")
+    out.print(f"run: [bold]{result.run.path}[/bold]")
+    domain, path = config.run.domain, result.run.path
+    out.print(f"next: ssl-domains pretrain --domain {domain} --from {path} --steps 200")

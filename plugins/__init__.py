@@ -1,0 +1,1 @@
+"""First-party domain plugins; each registers through an entry point like any other."""

@@ -1,0 +1,1 @@
+"""First-party recipes, one module per self-supervised objective."""

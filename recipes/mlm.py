@@ -1,0 +1,257 @@
+"""Masked language modeling, as in BERT.
+
+Paper: Devlin et al., 2019, "BERT: Pre-training of Deep Bidirectional Transformers
+for Language Understanding", arXiv:1810.04805.
+
+Follows the paper: 15% of tokens are selected, of which 80% become `[MASK]`, 10% a
+random token and 10% stay; the loss is cross-entropy on the selected tokens only.
+Masks are drawn afresh each time a sequence is seen (dynamic masking, as RoBERTa
+showed is at least as good as BERT's static masks). Options: whole-word masking
+and span masking (see `masking.py`).
+
+Departures: no next-sentence prediction (RoBERTa, Liu et al., 2019, found it does
+not help); documents are cut into consecutive chunks of `seq_len` tokens rather
+than packed with sentence pairs.
+
+The model is keras-hub's masked-LM task for the backbone (`BertMaskedLM` for BERT,
+`RobertaMaskedLM` for RoBERTa, ...), so any keras-hub text preset that has one
+works with `--from`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ssl_domains.recipe import Recipe
+
+# BERT sizes of Turc et al., 2019 ("Well-Read Students Learn Better"), plus `nano`
+# for tests and smoke runs.
+BERT_SIZES = {
+    "nano": dict(num_layers=1, num_heads=2, hidden_dim=64, intermediate_dim=128),
+    "tiny": dict(num_layers=2, num_heads=2, hidden_dim=128, intermediate_dim=512),
+    "small": dict(num_layers=4, num_heads=8, hidden_dim=512, intermediate_dim=2048),
+    "base": dict(num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072),
+}
+MASKING_MODES = ("token", "whole_word", "span")
+
+
+@dataclass
+class MLMConfig:
+    """Hyperparameters of `mlm` (the `[recipe]` config section)."""
+
+    mask_rate: float = 0.15
+    mask_token_rate: float = 0.8
+    random_token_rate: float = 0.1
+    masking: str = "token"
+    mean_span_words: float = 3.0
+    validation_batches: int = 50
+
+    def validate(self) -> None:
+        from ssl_domains.errors import UserError
+
+        if self.masking not in MASKING_MODES:
+            raise UserError(f"recipe.masking must be one of {', '.join(MASKING_MODES)}")
+        if not 0 < self.mask_rate < 1 or self.mask_token_rate + self.random_token_rate > 1:
+            raise UserError("recipe: need 0 < mask_rate < 1 and mask+random token rates <= 1")
+
+
+class MaskedLanguageModeling(Recipe):
+    """Masked language modeling on a keras-hub text backbone.
+
+    Examples:
+
+    ```python
+    from ssl_domains.recipes.mlm import MaskedLanguageModeling, MLMConfig
+
+    recipe = MaskedLanguageModeling(MLMConfig(masking="whole_word"))
+    backbone = recipe.build_backbone("tiny", vocabulary_size=8000, sequence_length=128)
+    ```
+
+    From the command line: `ssl-domains pretrain --domain finance --recipe mlm`.
+    """
+
+    name = "mlm"
+    description = "Masked language modeling (BERT): recover 15% masked tokens."
+    paper = "Devlin et al., 2019, arXiv:1810.04805"
+    modalities = ("text",)
+    sizes = BERT_SIZES
+    Config = MLMConfig
+
+    def build_backbone(self, size: str, **dims: Any):
+        import keras_hub
+
+        vocabulary_size = dims["vocabulary_size"]
+        return keras_hub.models.BertBackbone(
+            vocabulary_size=vocabulary_size,
+            max_sequence_length=max(512, dims.get("sequence_length", 0)),
+            **self.sizes[size],
+        )
+
+    def build_model(self, encoder, source=None):
+        task_cls = masked_lm_class(encoder.backbone)
+        model = task_cls(backbone=encoder.backbone, preprocessor=None)
+        for layer in encoder.backbone.layers:
+            if layer.name == "pooled_dense":
+                layer.trainable = False  # feeds no MLM output; fine-tuning trains it
+        if source is not None:
+            _restore_head(model, source)
+        return model
+
+    def compile_args(self) -> dict[str, Any]:
+        import keras
+
+        return dict(
+            # Mean over the masked tokens only, not over the padded selection slots.
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"
+            ),
+            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
+        )
+
+    def preprocessor(self, encoder):
+        """keras-hub's masked-LM preprocessor for the backbone, with our masker if asked."""
+        from ssl_domains.recipes.masking import WordMaskGenerator
+
+        cfg = self.config
+        headroom = 1.5 if cfg.masking == "token" else 3.0
+        selections = math.ceil(encoder.sequence_length * cfg.mask_rate * headroom)
+        preprocessor = masked_lm_class(encoder.backbone).preprocessor_cls(
+            tokenizer=encoder.tokenizer,
+            sequence_length=encoder.sequence_length,
+            mask_selection_rate=cfg.mask_rate,
+            mask_selection_length=selections,
+            mask_token_rate=cfg.mask_token_rate,
+            random_token_rate=cfg.random_token_rate,
+        )
+        preprocessor.build(None)
+        if cfg.masking != "token":
+            tokenizer = encoder.tokenizer
+            preprocessor.masker = WordMaskGenerator(
+                tokenizer.get_vocabulary(),
+                mask_selection_rate=cfg.mask_rate,
+                mask_selection_length=selections,
+                mask_token_id=tokenizer.mask_token_id,
+                unselectable_token_ids=tokenizer.special_token_ids,
+                mask_token_rate=cfg.mask_token_rate,
+                random_token_rate=cfg.random_token_rate,
+                mode=cfg.masking,
+                mean_span_words=cfg.mean_span_words,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        return preprocessor
+
+    def batches(self, records, encoder, batch_size, training, seed=0):
+        import tensorflow as tf
+
+        from ssl_domains.text import chunk_tokens
+
+        preprocessor = self.preprocessor(encoder)
+        tokenizer, packer, masker = preprocessor.tokenizer, preprocessor.packer, preprocessor.masker
+        inputs = set(encoder.backbone.input)
+        body = encoder.sequence_length - 2  # room for the start and end tokens
+
+        def to_chunks(texts):
+            return chunk_tokens(tokenizer(encoder.normalize(texts)), body)
+
+        def pack_and_mask(tokens):
+            token_ids, segment_ids = packer((tokens,))
+            masked = masker(token_ids)
+            x = {
+                "token_ids": masked["token_ids"],
+                "padding_mask": token_ids != tokenizer.pad_token_id,
+                "segment_ids": segment_ids,
+                "mask_positions": masked["mask_positions"],
+            }
+            x = {k: v for k, v in x.items() if k in inputs or k == "mask_positions"}
+            return x, masked["mask_ids"], masked["mask_weights"]
+
+        chunks = records.batch(256).map(to_chunks, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+        if training:
+            chunks = chunks.shuffle(2048, seed=seed)
+        batches = chunks.ragged_batch(batch_size, drop_remainder=training)
+        batches = batches.map(pack_and_mask, num_parallel_calls=tf.data.AUTOTUNE)
+        if not training:
+            # Fixed masks, so every evaluation scores the same held-out tokens; a
+            # known length, so Keras knows where an evaluation ends.
+            batches = batches.take(self.config.validation_batches).cache()
+            count = sum(1 for _ in batches)
+            batches = batches.apply(tf.data.experimental.assert_cardinality(count))
+        return batches.prefetch(tf.data.AUTOTUNE)
+
+    def units(self, encoder, batch_size):
+        return ("tokens", float(batch_size * encoder.sequence_length))
+
+    def evaluate(self, model, batches, encoder, train_records=None):
+        """Masked-token accuracy and loss on held-out batches, next to a unigram model's.
+
+        The unigram baseline counts tokens in the training records: it always
+        predicts the most frequent token, and scores each held-out target with its
+        corpus frequency.
+        """
+        import numpy as np
+
+        from ssl_domains.text import unigram_counts
+
+        unigram = unigram_counts(train_records, encoder) if train_records is not None else None
+        scores = model.evaluate(batches, return_dict=True, verbose=0)
+        result = {"masked_accuracy": scores["accuracy"], "masked_loss": scores["loss"]}
+        if unigram is not None:
+            probs = unigram / unigram.sum()
+            top = int(np.argmax(unigram))
+            hits = nll = total = 0.0
+            for _, targets, weights in batches.as_numpy_iterator():
+                hits += float(((targets == top) * weights).sum())
+                nll -= float((np.log(probs[targets] + 1e-12) * weights).sum())
+                total += float(weights.sum())
+            result["unigram_accuracy"] = hits / max(total, 1.0)
+            result["unigram_loss"] = nll / max(total, 1.0)
+        return result
+
+    def save(self, model, encoder, preset_dir):
+        model.preprocessor = self.preprocessor(encoder)
+        try:
+            model.save_to_preset(str(preset_dir))
+        finally:
+            model.preprocessor = None
+        encoder.save(preset_dir)
+
+
+def masked_lm_class(backbone):
+    """keras-hub's masked-LM task class for this backbone's family."""
+    import keras_hub
+
+    from ssl_domains.errors import UserError
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    for task_cls in subclasses(keras_hub.models.MaskedLM):
+        if task_cls.backbone_cls is type(backbone):
+            return task_cls
+    raise UserError(f"keras-hub has no masked-LM task for {type(backbone).__name__}")
+
+
+def _restore_head(model, source: str) -> None:
+    """Carry the masked-LM head over from a preset that saved one (vocabulary may grow)."""
+    from pathlib import Path
+
+    import keras_hub
+
+    from ssl_domains.vocabulary import copy_weights_growing
+
+    if not (Path(source) / "task.json").is_file():
+        return  # a backbone-only preset: the head starts fresh
+    previous = keras_hub.models.MaskedLM.from_preset(source, preprocessor=None)
+    if type(previous) is not type(model):
+        return
+    backbone_vars = {id(v) for v in model.backbone.weights}
+    pairs = [
+        (old, new)
+        for old, new in zip(previous.weights, model.weights, strict=True)
+        if id(new) not in backbone_vars
+    ]
+    copy_weights_growing(pairs)

@@ -1,0 +1,253 @@
+"""The run configuration: one tree of dataclasses, read from TOML, set with `--set`.
+
+A run is fully described by its resolved config (`run.toml`). Values resolve in this
+order, later winning: built-in defaults, the recipe's `defaults`, the domain's
+`defaults`, a `--config` file, command-line flags, then `--set key=value`.
+The `[recipe]` and `[domain]` sections hold the options of the chosen recipe and
+domain, checked against their own `Config` dataclasses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ssl_domains.errors import UserError
+
+BACKENDS = ("tensorflow", "jax", "torch")
+
+
+@dataclass
+class RunSection:
+    domain: str = ""
+    recipe: str = ""
+    backend: str = "tensorflow"
+    dir: str = ""
+    seed: int = 0
+
+
+@dataclass
+class DataSection:
+    corpus: list[str] = field(default_factory=list)
+    text_field: str = "text"
+    text_column: str = "text"
+    txt_mode: str = "line"
+    validation_fraction: float = 0.05
+    shuffle_buffer: int = 10_000
+    seq_len: int = 128
+
+
+@dataclass
+class ModelSection:
+    size: str = "tiny"
+    source: str = ""
+    vocabulary_size: int = 8000
+    extend_vocabulary: int = 0
+
+
+@dataclass
+class TrainSection:
+    steps: int = 1000
+    epochs: float = 0.0
+    batch_size: int = 32
+    learning_rate: float = 5e-4
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.06
+    clip_norm: float = 1.0
+    checkpoint_every: int = 200
+    log_every: int = 10
+    stop_at: int = 0  # stop early at this step, e.g. to fit a job slot; --resume goes on
+
+
+@dataclass
+class RunConfig:
+    run: RunSection = field(default_factory=RunSection)
+    data: DataSection = field(default_factory=DataSection)
+    model: ModelSection = field(default_factory=ModelSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    recipe: Any = None
+    domain: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                out[f.name] = dataclasses.asdict(value)
+        return out
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        return tomli_w.dumps(self.to_dict())
+
+    def save(self, path: Path) -> None:
+        path.write_text(self.to_toml())
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML config file, as a user error if it is missing or malformed."""
+    try:
+        return tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise UserError(f"config file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise UserError(f"cannot read config file {path}: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UserError(f"invalid TOML in {path}: {error}") from None
+
+
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """`{"train": {"steps": 5}}` -> `{"train.steps": 5}`."""
+    flat = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, name + "."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def parse_assignment(text: str) -> tuple[str, str]:
+    """Split a `--set key=value` argument."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise UserError(f"--set expects key=value, got {text!r}")
+    return key.strip(), value.strip()
+
+
+def _field_types(obj: Any) -> dict[str, Any]:
+    hints = typing.get_type_hints(type(obj))
+    return {f.name: hints[f.name] for f in dataclasses.fields(obj)}
+
+
+def coerce(value: Any, kind: Any, key: str) -> Any:
+    """Convert a TOML value or a `--set` string to a field's declared type."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+        origin = typing.get_origin(kind)
+    try:
+        if origin is list:
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            (item,) = typing.get_args(kind) or (str,)
+            return [coerce(v, item, key) for v in value]
+        if kind is bool:
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in ("true", "1", "yes", "on"):
+                return True
+            if str(value).lower() in ("false", "0", "no", "off"):
+                return False
+            raise ValueError(value)
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError(value)
+        if kind in (int, float):
+            return kind(float(value)) if kind is int else float(value)
+        if kind is str:
+            return str(value)
+    except (TypeError, ValueError):
+        name = getattr(kind, "__name__", str(kind))
+        raise UserError(f"{key} expects {name}, got {value!r}") from None
+    return value
+
+
+def _unknown_key(key: str, known: list[str]) -> UserError:
+    close = difflib.get_close_matches(key, known, n=1)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    return UserError(f"unknown config key {key!r}{hint}")
+
+
+def known_keys(config: RunConfig) -> list[str]:
+    keys = []
+    for section in dataclasses.fields(config):
+        value = getattr(config, section.name)
+        if value is not None:
+            keys += [f"{section.name}.{name}" for name in _field_types(value)]
+    return keys
+
+
+def assign(config: RunConfig, key: str, value: Any) -> None:
+    """Set one dotted key (`train.steps`) on `config`, checked and type-converted."""
+    section_name, _, name = key.partition(".")
+    section = getattr(config, section_name, None) if section_name in _SECTIONS else None
+    types_ = _field_types(section) if dataclasses.is_dataclass(section) else {}
+    if name not in types_:
+        raise _unknown_key(key, known_keys(config))
+    value = coerce(value, types_[name], key)
+    setattr(section, name, value)
+    validate_field(key, value)
+
+
+_SECTIONS = ("run", "data", "model", "train", "recipe", "domain")
+
+
+def validate_field(key: str, value: Any) -> None:
+    """Reject values no run could use, at the moment they are set."""
+    if key == "run.backend" and value not in BACKENDS:
+        raise UserError(f"run.backend must be one of {', '.join(BACKENDS)}, got {value!r}")
+    if key in ("train.batch_size", "data.seq_len", "train.checkpoint_every") and value < 1:
+        raise UserError(f"{key} must be at least 1, got {value}")
+    if (
+        key in ("train.steps", "train.epochs", "train.stop_at", "model.extend_vocabulary")
+        and value < 0
+    ):
+        raise UserError(f"{key} must not be negative, got {value}")
+    if key == "data.validation_fraction" and not 0 <= value < 1:
+        raise UserError(f"{key} must be in [0, 1), got {value}")
+    if key == "data.txt_mode" and value not in ("line", "file"):
+        raise UserError(f"data.txt_mode must be 'line' or 'file', got {value!r}")
+
+
+def apply_tree(config: RunConfig, tree: dict[str, Any]) -> None:
+    """Apply a nested dict (a TOML file's content) key by key."""
+    for key, value in flatten(tree).items():
+        assign(config, key, value)
+
+
+def resolve_config(
+    registry: Any,
+    file_tree: dict[str, Any] | None = None,
+    flags: dict[str, Any] | None = None,
+    sets: list[str] | tuple[str, ...] = (),
+) -> RunConfig:
+    """Resolve the full config of a run from its layers (see the module docstring).
+
+    `flags` maps dotted keys to values given as command-line options (None = not
+    given); `sets` are raw `key=value` strings. Domain and recipe are looked up in
+    `registry` first, since their defaults and option sections depend on them.
+    """
+    layers = [
+        flatten(file_tree or {}),
+        {k: v for k, v in (flags or {}).items() if v is not None},
+        dict(parse_assignment(s) for s in sets),
+    ]
+
+    def last(key: str) -> Any:
+        values = [layer[key] for layer in layers if key in layer]
+        return values[-1] if values else None
+
+    domain_name = last("run.domain")
+    if not domain_name:
+        raise UserError("no domain given: pass --domain NAME (see `ssl-domains domains list`)")
+    domain_cls = registry.domain(str(domain_name))
+    recipe_cls = registry.recipe(str(last("run.recipe") or domain_cls.default_recipe))
+    registry.check_pair(domain_cls, recipe_cls)
+
+    config = RunConfig(recipe=recipe_cls.Config(), domain=domain_cls.Config())
+    for layer in (flatten(recipe_cls.defaults), flatten(domain_cls.defaults), *layers):
+        for key, value in layer.items():
+            assign(config, key, value)
+    config.run.domain, config.run.recipe = domain_cls.name, recipe_cls.name
+    for options in (config.recipe, config.domain):
+        if hasattr(options, "validate"):
+            options.validate()
+    return config

@@ -1,0 +1,117 @@
+"""`Encoder`: a backbone with the preprocessing that feeds it, saved as a preset.
+
+A preset written by ssl-domains is a plain keras-hub preset directory (backbone
+config and weights, tokenizer and its vocabulary, and any task a recipe saves), plus
+`ssl_domains.json` with what keras-hub does not know: the domain's normalisation
+rules, the sequence length and where the model came from. `--from` accepts such a
+preset, a run directory, any keras-hub preset directory or handle, and a local
+Hugging Face checkpoint directory that keras-hub converts.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from ssl_domains.errors import UserError
+from ssl_domains.normalizer import TextNormalizer
+
+META_FILE = "ssl_domains.json"
+
+
+def resolve_source(source: str) -> str:
+    """Where to load `--from SOURCE`: a local preset directory or a remote handle."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if (path / "run.toml").is_file():
+            preset = path / "preset"
+            if not (preset / "config.json").is_file():
+                raise UserError(f"run {source} has no preset yet; did it finish?")
+            return str(preset)
+        if not (path / "config.json").is_file():
+            raise UserError(f"not a preset directory (no config.json): {source}")
+        return str(path)
+    if path.exists():
+        raise UserError(f"--from expects a directory or a preset name, got a file: {source}")
+    if "/" in source and "://" not in source or source.startswith((".", "~")):
+        raise UserError(f"preset directory not found: {source}")
+    return source  # a keras-hub preset name or a kaggle:// / hf:// handle: network
+
+
+@dataclass
+class Encoder:
+    """The part of a model that pretraining improves, and what feeds it.
+
+    Args:
+        backbone: a keras-hub `Backbone` (or any Keras model a recipe builds).
+        tokenizer: the keras-hub tokenizer for text, else None.
+        normalizer: the domain's `TextNormalizer`, run before the tokenizer.
+        sequence_length: tokens per training sequence.
+        info: provenance saved with the preset (domain, recipe, source).
+
+    Examples:
+
+    ```python
+    from ssl_domains.encoder import Encoder
+
+    encoder = Encoder.load("runs/finance-mlm-20261128-101500")  # a run, or its preset/
+    outputs = encoder.backbone(encoder.features(["Revenue rose 12% to $4.2bn."]))
+    ```
+    """
+
+    backbone: keras.Model
+    tokenizer: Any = None
+    normalizer: TextNormalizer | None = None
+    sequence_length: int = 128
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, preset_dir: str | Path) -> None:
+        preset_dir = Path(preset_dir)
+        preset_dir.mkdir(parents=True, exist_ok=True)
+        self.backbone.save_to_preset(str(preset_dir))
+        if self.tokenizer is not None:
+            self.tokenizer.save_to_preset(str(preset_dir))
+        meta = {
+            "sequence_length": self.sequence_length,
+            "normalizer": self.normalizer.get_config()["rules"] if self.normalizer else [],
+            **self.info,
+        }
+        (preset_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, source: str, sequence_length: int | None = None) -> Encoder:
+        """Load a run, a preset directory, a keras-hub handle or a Hugging Face directory."""
+        import keras_hub
+
+        import ssl_domains.tokenizer  # noqa: F401  registers DomainTokenizer for from_preset
+
+        location = resolve_source(source)
+        try:
+            backbone = keras_hub.models.Backbone.from_preset(location)
+        except (ValueError, FileNotFoundError, OSError) as error:
+            raise UserError(f"cannot load a backbone from {source}: {error}") from None
+        try:
+            tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(location)
+        except (ValueError, FileNotFoundError, OSError):
+            tokenizer = None
+        meta_path = Path(location) / META_FILE
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        rules = meta.pop("normalizer", [])
+        length = sequence_length or meta.pop("sequence_length", None) or 128
+        limit = getattr(backbone, "max_sequence_length", None)
+        if limit and length > limit:
+            raise UserError(f"sequence length {length} exceeds {source}'s limit of {limit}")
+        return cls(
+            backbone=backbone,
+            tokenizer=tokenizer,
+            normalizer=TextNormalizer(rules) if rules else None,
+            sequence_length=length,
+            info={**meta, "source": source, "location": location},
+        )
+
+    def normalize(self, texts):
+        return self.normalizer(texts) if self.normalizer is not None else texts

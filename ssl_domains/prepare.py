@@ -1,0 +1,140 @@
+"""Prepare a corpus once: read, clean, split, and write TFRecord shards.
+
+Reading every record through the domain's reader and hygiene once, in Python, gives
+exact counts (records, skips, redactions) and a fixed train/validation split; then
+training streams the shards with tf.data on any backend, as many passes as needed.
+The split hashes the cleaned text, so duplicate documents never straddle it.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ssl_domains.corpus import BadFile, BadRecord
+from ssl_domains.domain import DomainAdapter, ReadOptions
+from ssl_domains.errors import UserError
+
+SHARD_BYTES = 256 * 2**20
+REPORT_FILE = "corpus.json"
+
+
+@dataclass
+class CorpusReport:
+    """What preparing a corpus found; saved as `data/corpus.json` in the run."""
+
+    files: int = 0
+    records: int = 0
+    train_records: int = 0
+    validation_records: int = 0
+    bytes: int = 0
+    dropped_empty: int = 0
+    skipped_records: int = 0
+    skip_reasons: dict[str, int] = field(default_factory=dict)
+    skipped_files: dict[str, str] = field(default_factory=dict)
+    redactions: dict[str, int] = field(default_factory=dict)
+    train_files: list[str] = field(default_factory=list)
+    validation_files: list[str] = field(default_factory=list)
+
+    def save(self, directory: Path) -> None:
+        (directory / REPORT_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def load(cls, directory: Path) -> CorpusReport:
+        return cls(**json.loads((directory / REPORT_FILE).read_text()))
+
+
+class _ShardWriter:
+    """Writes records to `<split>-NNNNN.tfrecord` files of at most SHARD_BYTES each."""
+
+    def __init__(self, directory: Path, split: str):
+        self.directory, self.split = directory, split
+        self.paths: list[str] = []
+        self._writer = None
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        import tensorflow as tf
+
+        if self._writer is None or self._size >= SHARD_BYTES:
+            self.close()
+            path = self.directory / f"{self.split}-{len(self.paths):05d}.tfrecord"
+            self._writer = tf.io.TFRecordWriter(str(path))
+            self.paths.append(path.name)
+            self._size = 0
+        self._writer.write(data)
+        self._size += len(data)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def is_validation(data: bytes, fraction: float) -> bool:
+    return zlib.crc32(data) % 10_000 < round(fraction * 10_000)
+
+
+def prepare_corpus(
+    domain: DomainAdapter,
+    files: Sequence[Path],
+    out_dir: Path,
+    options: ReadOptions,
+    validation_fraction: float,
+    encode: Callable[[object], bytes] = lambda text: text.encode("utf-8"),
+    on_file: Callable[[Path, int], None] | None = None,
+) -> CorpusReport:
+    """Read `files` with `domain`, clean each record, and write train/validation shards.
+
+    `encode` turns a cleaned record into the bytes stored in a shard (UTF-8 text by
+    default). `on_file(path, nbytes)` is called after each file, for progress bars.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = CorpusReport()
+    skip_reasons: Counter[str] = Counter()
+    redactions: Counter[str] = Counter()
+    writers = {split: _ShardWriter(out_dir, split) for split in ("train", "validation")}
+    try:
+        for path in files:
+            report.files += 1
+            try:
+                for record in domain.read(path, options):
+                    if isinstance(record, BadRecord):
+                        report.skipped_records += 1
+                        skip_reasons[record.reason] += 1
+                        continue
+                    report.records += 1
+                    cleaned = domain.clean(record, redactions)
+                    if cleaned is None:
+                        report.dropped_empty += 1
+                        continue
+                    data = encode(cleaned)
+                    split = "validation" if is_validation(data, validation_fraction) else "train"
+                    writers[split].write(data)
+                    setattr(report, f"{split}_records", getattr(report, f"{split}_records") + 1)
+            except BadFile as error:
+                report.skipped_files[str(path)] = str(error)
+            size = path.stat().st_size if path.exists() else 0
+            report.bytes += size
+            if on_file:
+                on_file(path, size)
+    finally:
+        for writer in writers.values():
+            writer.close()
+    report.skip_reasons = dict(skip_reasons)
+    report.redactions = dict(redactions)
+    report.train_files = writers["train"].paths
+    report.validation_files = writers["validation"].paths
+    if report.train_records == 0:
+        raise UserError(f"no usable records in the corpus ({report.files} files read)")
+    if validation_fraction > 0 and report.validation_records == 0:
+        raise UserError(
+            f"corpus too small to hold out {validation_fraction:.0%} for validation "
+            f"({report.train_records} records); raise data.validation_fraction"
+        )
+    report.save(out_dir)
+    return report

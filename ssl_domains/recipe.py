@@ -1,0 +1,137 @@
+"""The recipe API: how to make supervision from unlabeled data.
+
+One recipe per self-supervised objective. A recipe knows nothing of any domain: it
+gets records of a modality it declared, an `Encoder` (backbone plus tokenizer or
+feature extractor), and returns a Keras model whose loss trains the backbone. Where
+a keras-hub task already is the objective (MLM), the recipe uses it; otherwise it
+subclasses `keras.Model` and overrides `compute_loss`, which keeps a single code
+path on TensorFlow, JAX and PyTorch.
+
+Keep recipe modules light at import: import Keras and TensorFlow inside methods.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ssl_domains import PLUGIN_API_VERSION
+from ssl_domains.domain import NoOptions
+
+if TYPE_CHECKING:
+    import keras
+    import tensorflow as tf
+
+    from ssl_domains.encoder import Encoder
+
+
+class Recipe:
+    """Base class of every self-supervised objective.
+
+    Class attributes:
+        name: the `--recipe` name.
+        description: one line for `ssl-domains recipes list`.
+        paper: the paper the recipe follows; the module docstring says where it
+            departs from it and why.
+        modalities: the domain modalities it trains on, e.g. `("text",)`.
+        sizes: backbone sizes by name (`"tiny"`, `"small"`, `"base"`, ...).
+        defaults: config overrides this recipe wants, as dotted keys.
+        Config: dataclass of the recipe's hyperparameters (the `[recipe]` section).
+        api_version: the `ssl_domains.PLUGIN_API_VERSION` it targets.
+
+    The core calls, in order: `build_backbone` (or loads one from `--from`),
+    `build_model`, `batches` for the train and validation records, Keras `fit`
+    with `compile_args()`, then `evaluate` and `save`.
+
+    Examples:
+
+    A contrastive image recipe fits the same hooks; its model overrides
+    `compute_loss`, and its views come from augmentation inside `batches`:
+
+    ```python
+    import keras
+    from ssl_domains import Recipe
+
+    class SimCLR(Recipe):
+        name = "simclr"
+        description = "Contrastive learning of two augmented views (NT-Xent)."
+        paper = "Chen et al., 2020, arXiv:2002.05709"
+        modalities = ("image",)
+
+        def build_backbone(self, size, **dims):
+            return keras_hub.models.ResNetBackbone(**RESNET_SIZES[size])
+
+        def build_model(self, encoder, source=None):
+            return ContrastiveModel(encoder.backbone, temperature=self.config.temperature)
+
+        def batches(self, records, encoder, batch_size, training, seed=0):
+            augment = keras.Sequential([keras.layers.RandomCrop(96, 96),
+                                        keras.layers.RandomFlip()])
+            return records.batch(batch_size).map(lambda x: (augment(x), augment(x)))
+
+    class ContrastiveModel(keras.Model):
+        def compute_loss(self, x, y=None, y_pred=None, sample_weight=None, training=True):
+            z1, z2 = y_pred
+            return nt_xent(z1, z2, self.temperature)
+    ```
+    """
+
+    name: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    paper: ClassVar[str] = ""
+    modalities: ClassVar[tuple[str, ...]] = ()
+    sizes: ClassVar[dict[str, dict[str, int]]] = {}
+    defaults: ClassVar[dict[str, Any]] = {}
+    Config: ClassVar[type] = NoOptions
+    api_version: ClassVar[int] = PLUGIN_API_VERSION
+
+    def __init__(self, config: Any = None):
+        self.config = config if config is not None else self.Config()
+
+    def build_backbone(self, size: str, **dims: Any) -> keras.Model:
+        """A freshly initialised backbone of a named size (`dims`: vocabulary etc.)."""
+        raise NotImplementedError
+
+    def build_model(self, encoder: Encoder, source: str | None = None) -> keras.Model:
+        """The trainable model around `encoder.backbone`.
+
+        `source` is the preset the encoder came from, if any: a recipe may restore
+        its own heads from it when continuing a run.
+        """
+        raise NotImplementedError
+
+    def compile_args(self) -> dict[str, Any]:
+        """`loss`, `metrics` etc. for `model.compile`; empty if `compute_loss` is custom."""
+        return {}
+
+    def batches(
+        self,
+        records: tf.data.Dataset,
+        encoder: Encoder,
+        batch_size: int,
+        training: bool,
+        seed: int = 0,
+    ) -> tf.data.Dataset:
+        """Turn a dataset of single records into batches the model trains on."""
+        raise NotImplementedError
+
+    def evaluate(
+        self,
+        model: keras.Model,
+        batches: tf.data.Dataset,
+        encoder: Encoder,
+        train_records: tf.data.Dataset | None = None,
+    ) -> dict[str, float]:
+        """Held-out metrics of the objective, with a trivial baseline to compare to.
+
+        `batches` are the validation batches `batches(..., training=False)` made;
+        `train_records` lets a recipe fit its baseline (e.g. unigram counts).
+        """
+        return {}
+
+    def units(self, encoder: Encoder, batch_size: int) -> tuple[str, float]:
+        """What one training step processes, for throughput: e.g. `("tokens", 4096)`."""
+        return ("examples", float(batch_size))
+
+    def save(self, model: keras.Model, encoder: Encoder, preset_dir: str) -> None:
+        """Write the trained backbone (and any heads worth keeping) as a preset."""
+        encoder.save(preset_dir)

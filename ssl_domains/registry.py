@@ -1,0 +1,136 @@
+"""Plugin discovery: domains and recipes, all found through entry points.
+
+First-party plugins are registered in ssl-domains' own pyproject exactly as a
+third-party package registers its own, so nothing is privileged. A plugin that
+fails to import or does not satisfy the API is kept as broken, with its reason,
+and never breaks the CLI.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+from ssl_domains import PLUGIN_API_VERSION
+from ssl_domains.domain import MODALITIES, DomainAdapter
+from ssl_domains.errors import UserError
+from ssl_domains.recipe import Recipe
+
+GROUPS = {"domain": "ssl_domains.domains", "recipe": "ssl_domains.recipes"}
+FIRST_PARTY = "ssl-domains"
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """One entry point: what it provides, who provides it, and whether it loaded."""
+
+    name: str
+    kind: str
+    target: str
+    distribution: str
+    version: str
+    obj: Any = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def origin(self) -> str:
+        return "first-party" if self.distribution == FIRST_PARTY else "third-party"
+
+
+def _check(kind: str, name: str, obj: Any) -> str | None:
+    """Why `obj` does not satisfy the plugin API, or None if it does."""
+    base = DomainAdapter if kind == "domain" else Recipe
+    if not (isinstance(obj, type) and issubclass(obj, base)):
+        return f"{obj!r} is not a subclass of {base.__module__}.{base.__name__}"
+    if obj.name != name:
+        return f"entry point {name!r} names a {kind} called {obj.name!r}"
+    if obj.api_version != PLUGIN_API_VERSION:
+        return (
+            f"written for plugin API {obj.api_version}; this ssl-domains supports "
+            f"API {PLUGIN_API_VERSION}"
+        )
+    modalities = (obj.modality,) if kind == "domain" else tuple(obj.modalities)
+    unknown = [m for m in modalities if m not in MODALITIES]
+    if not modalities or unknown:
+        return f"unknown modality {unknown or modalities!r}; expected one of {MODALITIES}"
+    return None
+
+
+def _load(kind: str, ep: EntryPoint) -> Plugin:
+    dist = ep.dist
+    meta = dict(
+        name=ep.name,
+        kind=kind,
+        target=ep.value,
+        distribution=dist.name if dist else "?",
+        version=dist.version if dist else "?",
+    )
+    try:
+        obj = ep.load()
+    except Exception as error:  # a broken plugin must never break the CLI
+        return Plugin(**meta, error=f"import failed: {type(error).__name__}: {error}")
+    reason = _check(kind, ep.name, obj)
+    return Plugin(**meta, obj=None if reason else obj, error=reason)
+
+
+class Registry:
+    """The domains and recipes installed in this environment."""
+
+    def __init__(self, plugins: list[Plugin]):
+        self.plugins = plugins
+        self.domains = {p.name: p for p in plugins if p.kind == "domain" and p.ok}
+        self.recipes = {p.name: p for p in plugins if p.kind == "recipe" and p.ok}
+        self.broken = [p for p in plugins if not p.ok]
+
+    @classmethod
+    def discover(cls) -> Registry:
+        plugins = []
+        for kind, group in GROUPS.items():
+            for ep in sorted(entry_points(group=group), key=lambda e: e.name):
+                plugins.append(_load(kind, ep))
+        return cls(plugins)
+
+    def _find(self, kind: str, name: str) -> Any:
+        table = self.domains if kind == "domain" else self.recipes
+        if name in table:
+            return table[name].obj
+        broken = [p for p in self.broken if p.kind == kind and p.name == name]
+        if broken:
+            raise UserError(f"{kind} {name!r} is installed but broken: {broken[0].error}")
+        close = difflib.get_close_matches(name, table, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise UserError(
+            f"unknown {kind} {name!r}; {hint}available: {', '.join(sorted(table)) or 'none'}"
+        )
+
+    def domain(self, name: str) -> type[DomainAdapter]:
+        return self._find("domain", name)
+
+    def recipe(self, name: str) -> type[Recipe]:
+        return self._find("recipe", name)
+
+    def plugin(self, kind: str, name: str) -> Plugin:
+        table = self.domains if kind == "domain" else self.recipes
+        self._find(kind, name)
+        return table[name]
+
+    @staticmethod
+    def check_pair(domain: type[DomainAdapter], recipe: type[Recipe]) -> None:
+        if domain.modality not in recipe.modalities:
+            raise UserError(
+                f"recipe {recipe.name!r} trains on {'/'.join(recipe.modalities)} data, but "
+                f"domain {domain.name!r} is {domain.modality}"
+            )
+
+
+@functools.cache
+def registry() -> Registry:
+    """The registry of this process, discovered once."""
+    return Registry.discover()

@@ -1,0 +1,144 @@
+"""Text plumbing shared by text recipes: the domain's tokenizer, normaliser, encoder."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+import tensorflow as tf
+
+from ssl_domains.config import RunConfig
+from ssl_domains.domain import TextDomain
+from ssl_domains.encoder import Encoder, resolve_source
+from ssl_domains.errors import UserError
+from ssl_domains.normalizer import TextNormalizer
+from ssl_domains.recipe import Recipe
+from ssl_domains.rules import units_pattern
+from ssl_domains.tokenizer import DomainTokenizer
+from ssl_domains.vocabulary import (
+    RESERVED,
+    count_words,
+    grow_backbone,
+    literal_units,
+    mine_domain_tokens,
+    train_vocabulary,
+)
+
+
+def chunk_tokens(tokens: tf.RaggedTensor, size: int) -> tf.RaggedTensor:
+    """Cut each row of `tokens` into consecutive chunks of at most `size` tokens.
+
+    `[[1, 2, 3, 4, 5]]` with size 2 -> `[[1, 2], [3, 4], [5]]`: a long document
+    becomes several training sequences instead of being truncated.
+    """
+    lengths = tokens.row_lengths()
+    index = tf.ragged.range((lengths + size - 1) // size)
+    doc_length = tf.gather(lengths, index.value_rowids())
+    chunk_lengths = tf.minimum(tf.cast(size, lengths.dtype), doc_length - index.flat_values * size)
+    return tf.RaggedTensor.from_row_lengths(tokens.flat_values, chunk_lengths)
+
+
+def domain_normalizer(domain: TextDomain) -> TextNormalizer:
+    """Redactions first (nothing downstream may see an identifier), then normalisations."""
+    return TextNormalizer(domain.redactions() + domain.normalizations(), name="normalizer")
+
+
+def domain_units(domain: TextDomain) -> str | None:
+    placeholders = [re.escape(p) for p in domain.placeholders()]
+    return units_pattern(placeholders + domain.units())
+
+
+def word_splitter(
+    tokenizer: DomainTokenizer, normalizer: TextNormalizer
+) -> Callable[[tf.Tensor], tf.RaggedTensor]:
+    return lambda texts: tokenizer.pretokenize(normalizer(texts))
+
+
+def fresh_text_encoder(
+    domain: TextDomain, recipe: Recipe, config: RunConfig, train_records: tf.data.Dataset
+) -> Encoder:
+    """A randomly initialised backbone over a WordPiece vocabulary trained on the corpus."""
+    if config.model.size not in recipe.sizes:
+        sizes = ", ".join(recipe.sizes)
+        raise UserError(f"unknown model.size {config.model.size!r} for {recipe.name}: {sizes}")
+    normalizer = domain_normalizer(domain)
+    splitter = DomainTokenizer(lowercase=domain.lowercase, units=domain_units(domain))
+    reserved = RESERVED + [p for p in domain.placeholders() if p not in RESERVED]
+    vocabulary = train_vocabulary(
+        train_records, word_splitter(splitter, normalizer), config.model.vocabulary_size, reserved
+    )
+    tokenizer = DomainTokenizer(vocabulary, lowercase=domain.lowercase, units=splitter.units)
+    backbone = recipe.build_backbone(
+        config.model.size, vocabulary_size=len(vocabulary), sequence_length=config.data.seq_len
+    )
+    return Encoder(backbone, tokenizer, normalizer, config.data.seq_len)
+
+
+def pretrained_text_encoder(
+    domain: TextDomain, config: RunConfig, train_records: tf.data.Dataset
+) -> Encoder:
+    """Load `--from`, put the domain's normaliser in front, and extend its vocabulary if asked.
+
+    Extension needs a WordPiece tokenizer (BERT family): the new tokens are whole
+    words, kept whole by a `DomainTokenizer` whose units are exactly those tokens.
+    """
+    encoder = Encoder.load(resolve_source(config.model.source), config.data.seq_len)
+    encoder.normalizer = domain_normalizer(domain)
+    if encoder.tokenizer is None:
+        raise UserError(f"{config.model.source} has no tokenizer; a text recipe needs one")
+    if config.model.extend_vocabulary > 0:
+        extend_vocabulary(encoder, domain, train_records, config.model.extend_vocabulary)
+    return encoder
+
+
+def extend_vocabulary(
+    encoder: Encoder, domain: TextDomain, train_records: tf.data.Dataset, limit: int
+) -> list[str]:
+    """Append up to `limit` mined domain tokens to `encoder` in place; return them."""
+    from keras_hub.models import BertTokenizer
+
+    old = encoder.tokenizer
+    if not isinstance(old, BertTokenizer):
+        raise UserError(
+            f"vocabulary extension needs a WordPiece (BERT-family) tokenizer, "
+            f"not {type(old).__name__}"
+        )
+    splitter = DomainTokenizer(lowercase=old.lowercase, units=domain_units(domain))
+    counts = count_words(train_records, word_splitter(splitter, encoder.normalizer))
+    vocabulary = old.get_vocabulary()
+
+    def tokenize(words: list[str]) -> list[list[int]]:
+        return [list(map(int, t)) for t in old(tf.constant(words)).to_list()]
+
+    added = mine_domain_tokens(counts, tokenize, vocabulary, limit)
+    if not added:
+        return []
+    existing_units = getattr(old, "units", None)
+    units = "|".join(p for p in (existing_units, literal_units(added)) if p) or None
+    encoder.tokenizer = DomainTokenizer(
+        vocabulary + added,
+        lowercase=old.lowercase,
+        units=units,
+        special_tokens_in_strings=old.special_tokens_in_strings,
+    )
+    encoder.backbone = grow_backbone(
+        encoder.backbone, len(vocabulary) + len(added), tokenize(added)
+    )
+    encoder.info["added_tokens"] = len(added)
+    return added
+
+
+def unigram_counts(records: tf.data.Dataset, encoder: Encoder, max_documents: int = 20_000):
+    """Token frequencies over (a sample of) the training records, for baselines."""
+    size = encoder.tokenizer.vocabulary_size()
+    counts = np.zeros(size, np.float64)
+    tokens = (
+        records.take(max_documents)
+        .batch(512)
+        .map(lambda t: encoder.tokenizer(encoder.normalize(t)))
+    )
+    for batch in tokens:
+        counts += np.bincount(batch.flat_values.numpy(), minlength=size)[:size]
+    counts[encoder.tokenizer.special_token_ids] = 0
+    return counts
