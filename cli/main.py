@@ -10,7 +10,7 @@ import sys
 
 import typer
 from rich.console import Console
-from ssl_domains.cli import catalog, doctor, pretrain
+from ssl_domains.cli import catalog, doctor, evaluate, export, finetune, pretrain
 
 from ssl_domains.errors import TrainingDiverged, UserError
 
@@ -22,6 +22,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.command("pretrain")(pretrain.pretrain)
+app.command("finetune")(finetune.finetune)
+app.command("export")(export.export)
+app.command("predict")(export.predict)
+app.command("evaluate")(evaluate.evaluate)
 app.add_typer(catalog.domains_app, name="domains")
 app.add_typer(catalog.recipes_app, name="recipes")
 app.command("doctor")(doctor.doctor)
@@ -34,10 +38,10 @@ def main() -> None:
     try:
         app()
     except UserError as error:
-        err.print(f"[red]error:[/red] {error}", highlight=False)
+        err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except TrainingDiverged as error:
-        err.print(f"[red]training diverged:[/red] {error}", highlight=False)
+        err.print(f"[red]training diverged:[/red] {error}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/yellow]; a run can continue with --resume RUN_DIR")

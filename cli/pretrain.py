@@ -88,8 +88,10 @@ def pretrain(
 
 
 def _run_tree(run) -> dict:
+    """A run's saved config, minus what only applied to that invocation."""
     tree = read_toml(run.config_path)
     tree.pop("provenance", None)
+    tree.get("train", {}).pop("stop_at", None)  # an early stop is not part of the plan
     return tree
 
 

@@ -4,9 +4,10 @@ keras-hub's `MaskedLMMaskGenerator` masks single tokens with tf-text's
 `mask_language_model`. The same tf-text op masks whole *items* when given a
 `[batch, (items), (tokens)]` ragged tensor, so whole-word masking (Cui et al., 2019)
 only has to group the tokens of a word, and span masking (Joshi et al., 2020,
-SpanBERT) to group runs of words into spans. The selection rate then counts items;
-since every item is equally likely to be picked, the expected share of masked
-tokens is still the rate.
+SpanBERT) to group runs of words into spans. Each item is then picked with
+probability equal to the rate, so the expected share of masked tokens is still the
+rate. (tf-text's `RandomItemSelector` picks `ceil(rate * items)`, which over-masks
+when a sequence holds only a few items, as spans do.)
 
 Span lengths: a span ends at each word boundary with probability
 `1 / mean_span_words`, so spans are geometrically distributed in words with that
@@ -21,6 +22,20 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_text as tf_text
 from keras_hub.src.layers.preprocessing.preprocessing_layer import PreprocessingLayer
+from tensorflow_text.python.ops.item_selector_ops import ItemSelector
+
+
+class BernoulliItemSelector(ItemSelector):
+    """Select each selectable item independently with probability `rate`."""
+
+    def __init__(self, rate: float, unselectable_ids):
+        super().__init__(unselectable_ids)
+        self.rate = rate
+
+    def get_selection_mask(self, input_ids, axis=1):
+        selectable = self.get_selectable(input_ids, axis)
+        draw = tf.random.uniform(tf.shape(selectable.flat_values)) < self.rate
+        return selectable.with_flat_values(selectable.flat_values & draw)
 
 
 @keras.saving.register_keras_serializable(package="ssl_domains")
@@ -87,11 +102,7 @@ class WordMaskGenerator(PreprocessingLayer):
         special[self.unselectable_token_ids] = True
         self._continues = tf.constant(continues) & ~tf.constant(special)
         self._special = tf.constant(special)
-        self._selector = tf_text.RandomItemSelector(
-            max_selections_per_batch=mask_selection_length,
-            selection_rate=mask_selection_rate,
-            unselectable_ids=self.unselectable_token_ids,
-        )
+        self._selector = BernoulliItemSelector(mask_selection_rate, self.unselectable_token_ids)
         self._chooser = tf_text.MaskValuesChooser(
             len(self.vocabulary),
             mask_token_id,
@@ -100,18 +111,18 @@ class WordMaskGenerator(PreprocessingLayer):
         )
 
     def _item_starts(self, ids: tf.RaggedTensor) -> tf.Tensor:
-        """For each token (flat), whether it starts a new masking item."""
+        """For each token (flat), whether it starts a new masking item.
+
+        A special token is an item of its own, and so is whatever follows it (a
+        chunk may begin with the `##` pieces of a word cut at its start).
+        """
         flat = ids.flat_values
-        first_in_row = tf.equal(
-            tf.range(tf.size(flat), dtype=ids.row_splits.dtype),
-            tf.gather(ids.row_splits, ids.value_rowids()),
-        )
         special = tf.gather(self._special, flat)
-        starts = ~tf.gather(self._continues, flat) | first_in_row
+        after_special = tf.concat([[True], special[:-1]], axis=0)
+        starts = ~tf.gather(self._continues, flat) | special | after_special
         if self.mode == "span":
-            after_special = tf.concat([[True], special[:-1]], axis=0)
             boundary = tf.random.uniform(tf.shape(flat)) < 1.0 / self.mean_span_words
-            starts = first_in_row | special | after_special | (starts & boundary)
+            starts = special | after_special | (starts & boundary)
         return starts
 
     def call(self, inputs):
@@ -128,10 +139,12 @@ class WordMaskGenerator(PreprocessingLayer):
         masked, positions, targets = tf_text.mask_language_model(
             nested, item_selector=self._selector, mask_values_chooser=self._chooser
         )
-        length = tf.shape(token_ids)[1]
-        width = [-1, self.mask_selection_length]
+        width = [None, self.mask_selection_length]
         return {
-            "token_ids": tf.cast(masked.to_tensor(self.pad_token_id, shape=[None, length]), dtype),
+            "token_ids": tf.ensure_shape(
+                tf.cast(masked.to_tensor(self.pad_token_id, shape=tf.shape(token_ids)), dtype),
+                token_ids.shape,
+            ),
             "mask_positions": tf.cast(positions.to_tensor(shape=width), dtype),
             "mask_ids": tf.cast(targets.to_tensor(shape=width), dtype),
             "mask_weights": tf.ones_like(positions, tf.float32).to_tensor(shape=width),

@@ -110,37 +110,44 @@ class MaskedLanguageModeling(Recipe):
             weighted_metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")],
         )
 
-    def preprocessor(self, encoder):
-        """keras-hub's masked-LM preprocessor for the backbone, with our masker if asked."""
-        from ssl_domains.recipes.masking import WordMaskGenerator
+    def _selections(self, encoder) -> int:
+        """Slots for masked tokens per sequence: room above the expected count."""
+        headroom = 1.5 if self.config.masking == "token" else 3.0
+        return math.ceil(encoder.sequence_length * self.config.mask_rate * headroom)
 
+    def preprocessor(self, encoder):
+        """keras-hub's masked-LM preprocessor for this backbone (tokenizer, packer, masker)."""
         cfg = self.config
-        headroom = 1.5 if cfg.masking == "token" else 3.0
-        selections = math.ceil(encoder.sequence_length * cfg.mask_rate * headroom)
         preprocessor = masked_lm_class(encoder.backbone).preprocessor_cls(
             tokenizer=encoder.tokenizer,
             sequence_length=encoder.sequence_length,
             mask_selection_rate=cfg.mask_rate,
-            mask_selection_length=selections,
+            mask_selection_length=self._selections(encoder),
             mask_token_rate=cfg.mask_token_rate,
             random_token_rate=cfg.random_token_rate,
         )
         preprocessor.build(None)
-        if cfg.masking != "token":
-            tokenizer = encoder.tokenizer
-            preprocessor.masker = WordMaskGenerator(
-                tokenizer.get_vocabulary(),
-                mask_selection_rate=cfg.mask_rate,
-                mask_selection_length=selections,
-                mask_token_id=tokenizer.mask_token_id,
-                unselectable_token_ids=tokenizer.special_token_ids,
-                mask_token_rate=cfg.mask_token_rate,
-                random_token_rate=cfg.random_token_rate,
-                mode=cfg.masking,
-                mean_span_words=cfg.mean_span_words,
-                pad_token_id=tokenizer.pad_token_id,
-            )
         return preprocessor
+
+    def masker(self, encoder, preprocessor):
+        """keras-hub's token masker, or ours for whole words and spans."""
+        from ssl_domains.recipes.masking import WordMaskGenerator
+
+        cfg, tokenizer = self.config, encoder.tokenizer
+        if cfg.masking == "token":
+            return preprocessor.masker
+        return WordMaskGenerator(
+            tokenizer.get_vocabulary(),
+            mask_selection_rate=cfg.mask_rate,
+            mask_selection_length=self._selections(encoder),
+            mask_token_id=tokenizer.mask_token_id,
+            unselectable_token_ids=tokenizer.special_token_ids,
+            mask_token_rate=cfg.mask_token_rate,
+            random_token_rate=cfg.random_token_rate,
+            mode=cfg.masking,
+            mean_span_words=cfg.mean_span_words,
+            pad_token_id=tokenizer.pad_token_id,
+        )
 
     def batches(self, records, encoder, batch_size, training, seed=0):
         import tensorflow as tf
@@ -148,7 +155,8 @@ class MaskedLanguageModeling(Recipe):
         from ssl_domains.text import chunk_tokens
 
         preprocessor = self.preprocessor(encoder)
-        tokenizer, packer, masker = preprocessor.tokenizer, preprocessor.packer, preprocessor.masker
+        tokenizer, packer = preprocessor.tokenizer, preprocessor.packer
+        masker = self.masker(encoder, preprocessor)
         inputs = set(encoder.backbone.input)
         body = encoder.sequence_length - 2  # room for the start and end tokens
 
@@ -222,17 +230,9 @@ def masked_lm_class(backbone):
     """keras-hub's masked-LM task class for this backbone's family."""
     import keras_hub
 
-    from ssl_domains.errors import UserError
+    from ssl_domains.families import class_for
 
-    def subclasses(cls):
-        for sub in cls.__subclasses__():
-            yield sub
-            yield from subclasses(sub)
-
-    for task_cls in subclasses(keras_hub.models.MaskedLM):
-        if task_cls.backbone_cls is type(backbone):
-            return task_cls
-    raise UserError(f"keras-hub has no masked-LM task for {type(backbone).__name__}")
+    return class_for(keras_hub.models.MaskedLM, backbone)
 
 
 def _restore_head(model, source: str) -> None:

@@ -65,14 +65,8 @@ class TrainSection:
     stop_at: int = 0  # stop early at this step, e.g. to fit a job slot; --resume goes on
 
 
-@dataclass
-class RunConfig:
-    run: RunSection = field(default_factory=RunSection)
-    data: DataSection = field(default_factory=DataSection)
-    model: ModelSection = field(default_factory=ModelSection)
-    train: TrainSection = field(default_factory=TrainSection)
-    recipe: Any = None
-    domain: Any = None
+class Sections:
+    """A config made of named sections, each a dataclass: what a `run.toml` holds."""
 
     def to_dict(self) -> dict[str, Any]:
         out = {}
@@ -89,6 +83,67 @@ class RunConfig:
 
     def save(self, path: Path) -> None:
         path.write_text(self.to_toml())
+
+
+@dataclass
+class RunConfig(Sections):
+    """The config of a pretraining run."""
+
+    run: RunSection = field(default_factory=RunSection)
+    data: DataSection = field(default_factory=DataSection)
+    model: ModelSection = field(default_factory=ModelSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    recipe: Any = None
+    domain: Any = None
+
+
+TASKS = ("classification", "pair-classification", "regression", "token-classification")
+
+
+@dataclass
+class FinetuneRunSection:
+    source: str = ""
+    task: str = "classification"
+    domain: str = ""
+    backend: str = "tensorflow"
+    dir: str = ""
+    seed: int = 0
+    random_init: bool = False
+
+
+@dataclass
+class LabeledDataSection:
+    data: str = ""
+    eval_data: str = ""
+    text_column: str = "text"
+    text_b_column: str = "text_b"
+    label_column: str = "label"
+    tokens_column: str = "tokens"
+    tags_column: str = "tags"
+    validation_fraction: float = 0.2
+    seq_len: int = 128
+
+
+@dataclass
+class FinetuneTrainSection(TrainSection):
+    steps: int = 0
+    epochs: float = 20.0
+    batch_size: int = 16
+    learning_rate: float = 0.0  # 0: 2e-4, or 5e-3 with a frozen backbone
+    warmup_fraction: float = 0.1
+    patience: int = 4
+    class_weights: bool = False
+    freeze_backbone: bool = False
+    layer_decay: float = 1.0
+
+
+@dataclass
+class FinetuneConfig(Sections):
+    """The config of a fine-tuning run."""
+
+    run: FinetuneRunSection = field(default_factory=FinetuneRunSection)
+    data: LabeledDataSection = field(default_factory=LabeledDataSection)
+    train: FinetuneTrainSection = field(default_factory=FinetuneTrainSection)
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -166,7 +221,7 @@ def _unknown_key(key: str, known: list[str]) -> UserError:
     return UserError(f"unknown config key {key!r}{hint}")
 
 
-def known_keys(config: RunConfig) -> list[str]:
+def known_keys(config: Sections) -> list[str]:
     keys = []
     for section in dataclasses.fields(config):
         value = getattr(config, section.name)
@@ -175,19 +230,17 @@ def known_keys(config: RunConfig) -> list[str]:
     return keys
 
 
-def assign(config: RunConfig, key: str, value: Any) -> None:
+def assign(config: Sections, key: str, value: Any) -> None:
     """Set one dotted key (`train.steps`) on `config`, checked and type-converted."""
     section_name, _, name = key.partition(".")
-    section = getattr(config, section_name, None) if section_name in _SECTIONS else None
+    sections = [f.name for f in dataclasses.fields(config)]
+    section = getattr(config, section_name) if section_name in sections else None
     types_ = _field_types(section) if dataclasses.is_dataclass(section) else {}
     if name not in types_:
         raise _unknown_key(key, known_keys(config))
     value = coerce(value, types_[name], key)
     setattr(section, name, value)
     validate_field(key, value)
-
-
-_SECTIONS = ("run", "data", "model", "train", "recipe", "domain")
 
 
 def validate_field(key: str, value: Any) -> None:
@@ -205,9 +258,13 @@ def validate_field(key: str, value: Any) -> None:
         raise UserError(f"{key} must be in [0, 1), got {value}")
     if key == "data.txt_mode" and value not in ("line", "file"):
         raise UserError(f"data.txt_mode must be 'line' or 'file', got {value!r}")
+    if key == "run.task" and value not in TASKS:
+        raise UserError(f"unknown task {value!r}; tasks: {', '.join(TASKS)}")
+    if key == "train.layer_decay" and not 0 < value <= 1:
+        raise UserError(f"train.layer_decay must be in (0, 1], got {value}")
 
 
-def apply_tree(config: RunConfig, tree: dict[str, Any]) -> None:
+def apply_tree(config: Sections, tree: dict[str, Any]) -> None:
     """Apply a nested dict (a TOML file's content) key by key."""
     for key, value in flatten(tree).items():
         assign(config, key, value)

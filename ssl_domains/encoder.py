@@ -19,27 +19,9 @@ import keras
 
 from ssl_domains.errors import UserError
 from ssl_domains.normalizer import TextNormalizer
+from ssl_domains.sources import resolve_source
 
 META_FILE = "ssl_domains.json"
-
-
-def resolve_source(source: str) -> str:
-    """Where to load `--from SOURCE`: a local preset directory or a remote handle."""
-    path = Path(source).expanduser()
-    if path.is_dir():
-        if (path / "run.toml").is_file():
-            preset = path / "preset"
-            if not (preset / "config.json").is_file():
-                raise UserError(f"run {source} has no preset yet; did it finish?")
-            return str(preset)
-        if not (path / "config.json").is_file():
-            raise UserError(f"not a preset directory (no config.json): {source}")
-        return str(path)
-    if path.exists():
-        raise UserError(f"--from expects a directory or a preset name, got a file: {source}")
-    if "/" in source and "://" not in source or source.startswith((".", "~")):
-        raise UserError(f"preset directory not found: {source}")
-    return source  # a keras-hub preset name or a kaggle:// / hf:// handle: network
 
 
 @dataclass

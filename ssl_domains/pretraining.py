@@ -25,6 +25,7 @@ from ssl_domains.prepare import REPORT_FILE, CorpusReport, prepare_corpus
 from ssl_domains.recipe import Recipe
 from ssl_domains.registry import Registry, registry
 from ssl_domains.run import RunDirectory
+from ssl_domains.sources import resolve_source
 
 INIT_DIR = "init"
 
@@ -78,7 +79,7 @@ def record_dataset(run: RunDirectory, files: list[str], shuffle: int = 0, seed: 
 
 def build_encoder(domain, recipe: Recipe, config: RunConfig, run: RunDirectory, train_records):
     """The encoder to train: as saved in the run's `init/` when resuming, else built."""
-    from ssl_domains.encoder import Encoder, resolve_source
+    from ssl_domains.encoder import Encoder
 
     init = run.path / INIT_DIR
     if (init / "config.json").is_file():
@@ -136,7 +137,9 @@ def pretrain(
     plugins = plugins or registry()
     domain = plugins.domain(config.run.domain)(config.domain)
     recipe = plugins.recipe(config.run.recipe)(config.recipe)
-    run = resume or RunDirectory.create(config)
+    if config.model.source:
+        resolve_source(config.model.source)  # a bad --from fails before anything is written
+    run = resume or RunDirectory.create(config, f"{config.run.domain}-{config.run.recipe}")
     if resume:
         config.save(run.config_path)
     write_provenance(run, plugins, config)

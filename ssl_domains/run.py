@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ssl_domains.config import RunConfig
+from ssl_domains.config import Sections
 from ssl_domains.errors import UserError
 
 CHECKPOINT = re.compile(r"step-(\d+)\.weights\.h5$")
@@ -42,14 +42,17 @@ class RunDirectory:
         self.path = Path(path)
 
     @classmethod
-    def default_path(cls, config: RunConfig, root: str = "runs") -> Path:
+    def default_path(cls, name: str, root: str = "runs") -> Path:
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        return Path(root) / f"{config.run.domain}-{config.run.recipe}-{stamp}"
+        return Path(root) / f"{name}-{stamp}"
 
     @classmethod
-    def create(cls, config: RunConfig) -> RunDirectory:
-        """Make a new run directory and write `run.toml`; never reuse a finished one."""
-        path = Path(config.run.dir) if config.run.dir else cls.default_path(config)
+    def create(cls, config: Sections, name: str) -> RunDirectory:
+        """Make a new run directory and write `run.toml`; never reuse a finished one.
+
+        `name` (e.g. `finance-mlm`) prefixes the default path when `run.dir` is unset.
+        """
+        path = Path(config.run.dir) if config.run.dir else cls.default_path(name)
         if path.exists() and any(path.iterdir()):
             raise UserError(
                 f"run directory {path} is not empty; pass --resume {path} or a new --run-dir"

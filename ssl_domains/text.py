@@ -10,11 +10,12 @@ import tensorflow as tf
 
 from ssl_domains.config import RunConfig
 from ssl_domains.domain import TextDomain
-from ssl_domains.encoder import Encoder, resolve_source
+from ssl_domains.encoder import Encoder
 from ssl_domains.errors import UserError
 from ssl_domains.normalizer import TextNormalizer
 from ssl_domains.recipe import Recipe
 from ssl_domains.rules import units_pattern
+from ssl_domains.sources import resolve_source
 from ssl_domains.tokenizer import DomainTokenizer
 from ssl_domains.vocabulary import (
     RESERVED,
@@ -109,7 +110,9 @@ def extend_vocabulary(
     vocabulary = old.get_vocabulary()
 
     def tokenize(words: list[str]) -> list[list[int]]:
-        return [list(map(int, t)) for t in old(tf.constant(words)).to_list()]
+        pieces = old(tf.constant(words))  # eager keras-hub calls may return lists
+        pieces = pieces.to_list() if isinstance(pieces, tf.RaggedTensor) else pieces
+        return [list(map(int, p)) for p in pieces]
 
     added = mine_domain_tokens(counts, tokenize, vocabulary, limit)
     if not added:

@@ -57,20 +57,28 @@ class Trainer:
         self.run, self.train = run, train
         self.console = console or Console(stderr=True)
 
-    def optimizer(self, total_steps: int) -> keras.optimizers.Optimizer:
+    def schedule(self, total_steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
+        """Linear warm-up over `warmup_fraction` of the steps, then cosine decay to 10%."""
         warmup = min(int(total_steps * self.train.warmup_fraction), max(total_steps - 1, 0))
-        schedule = keras.optimizers.schedules.CosineDecay(
+        return keras.optimizers.schedules.CosineDecay(
             initial_learning_rate=0.0 if warmup else self.train.learning_rate,
             decay_steps=max(total_steps - warmup, 1),
             alpha=0.1,
             warmup_target=self.train.learning_rate if warmup else None,
             warmup_steps=warmup,
         )
-        return keras.optimizers.AdamW(
-            learning_rate=schedule,
+
+    def optimizer(
+        self, total_steps: int, lr_multipliers: dict[str, float] | None = None
+    ) -> keras.optimizers.Optimizer:
+        args = dict(
+            learning_rate=self.schedule(total_steps),
             weight_decay=self.train.weight_decay,
             global_clipnorm=self.train.clip_norm or None,
         )
+        if lr_multipliers:
+            return LayerwiseAdamW(lr_multipliers, **args)
+        return keras.optimizers.AdamW(**args)
 
     def fit(
         self,
@@ -82,10 +90,20 @@ class Trainer:
         units: tuple[str, float] = ("examples", 1.0),
         resume: bool = False,
         progress: bool = True,
+        interval: int | None = None,
+        callbacks: list[keras.callbacks.Callback] = (),
+        lr_multipliers: dict[str, float] | None = None,
     ) -> FitResult:
-        model.compile(optimizer=self.optimizer(total_steps), **compile_args)
+        """Train `model` to `total_steps` optimizer steps.
+
+        `interval` is the number of steps between validations and checkpoints (an
+        epoch of the labeled data when fine-tuning; `checkpoint_every` by default).
+        `lr_multipliers` scales the learning rate per variable path (layer decay).
+        """
+        self.run.checkpoints.mkdir(parents=True, exist_ok=True)
+        model.compile(optimizer=self.optimizer(total_steps, lr_multipliers), **compile_args)
         start = self._restore(model) if resume else 0
-        interval = self.train.checkpoint_every
+        interval = interval or self.train.checkpoint_every
         guard = NanGuard()
         metrics = MetricsLog(self.run, self.train.log_every, units)
         stop = min(total_steps, self.train.stop_at or total_steps)
@@ -93,6 +111,7 @@ class Trainer:
             StopAtStep(stop),
             guard,
             metrics,
+            *callbacks,
             StepCheckpoint(self.run, interval),
             keras.callbacks.TensorBoard(str(self.run.logs), update_freq=self.train.log_every),
         ]
@@ -117,7 +136,8 @@ class Trainer:
                 f"loss became NaN/inf at step {guard.diverged_at}; last good checkpoint: "
                 f"{last_good}. Lower train.learning_rate or raise train.warmup_fraction."
             )
-        return FitResult(max(start, stop), start or None, history, metrics.last)
+        step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        return FitResult(step, start or None, history, metrics.last)
 
     def _restore(self, model: keras.Model) -> int:
         """Load the newest checkpoint (weights and optimizer state); return its step."""
@@ -128,3 +148,22 @@ class Trainer:
         model.optimizer.build(model.trainable_variables)
         model.load_weights(str(path))
         return int(keras.ops.convert_to_numpy(model.optimizer.iterations)) or step
+
+
+class LayerwiseAdamW(keras.optimizers.AdamW):
+    """AdamW whose learning rate is scaled per variable, for layer-wise decay.
+
+    Scaling gradients would not do: Adam normalises their scale away. So the
+    per-variable factor multiplies the learning rate inside each update step.
+    """
+
+    def __init__(self, lr_multipliers: dict[str, float], **kwargs):
+        super().__init__(**kwargs)
+        self.lr_multipliers = dict(lr_multipliers)
+
+    def update_step(self, gradient, variable, learning_rate):
+        factor = self.lr_multipliers.get(variable.path, 1.0)
+        super().update_step(gradient, variable, learning_rate * factor)
+
+    def get_config(self):
+        return {**super().get_config(), "lr_multipliers": self.lr_multipliers}

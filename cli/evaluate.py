@@ -1,0 +1,72 @@
+"""`ssl-domains evaluate`: linear-probe and kNN scores of frozen representations."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from ssl_domains.cli.finetune import column_flags
+
+out = Console()
+
+
+def evaluate(
+    sources: list[str] = typer.Argument(
+        ..., help="Runs, presets or Hugging Face directories; prefix random: for a fresh copy."
+    ),
+    compare: list[str] = typer.Option(
+        None, "--compare", help="More sources, side by side; repeatable."
+    ),
+    data: Path = typer.Option(
+        ..., "--data", help="Labeled CSV/TSV/JSONL with text and label columns."
+    ),
+    columns: list[str] = typer.Option(
+        None, "--column", help="e.g. --column text=body; repeatable."
+    ),
+    shots: int = typer.Option(
+        0, "--shots", help="Labels per class to train the probes on (0: all)."
+    ),
+    seeds: int = typer.Option(5, "--seeds", help="Repeats over different splits (mean ± std)."),
+    domain: str = typer.Option(
+        "", "--domain", help="Domain normalisation (default: each source's)."
+    ),
+    backend: str = typer.Option("tensorflow", "--backend"),
+    json_out: Path = typer.Option(None, "--json", help="Also write the scores as JSON."),
+) -> None:
+    """Probe frozen embeddings with a linear classifier and kNN; compare several sources."""
+    from ssl_domains.backend import select_backend
+    from ssl_domains.labeled import read_labeled
+
+    select_backend(backend)
+    from ssl_domains.probes import as_dict, evaluate_sources
+
+    roles = {"text": "text", "label": "label"}
+    roles.update(
+        {
+            k.removeprefix("data.").removesuffix("_column"): v
+            for k, v in column_flags(columns or []).items()
+        }
+    )
+    rows = read_labeled(data, roles)
+    setting = f"{shots}-shot" if shots else "all labels"
+    results = evaluate_sources(
+        [*sources, *(compare or [])],
+        rows,
+        shots=shots,
+        seeds=seeds,
+        domain=domain,
+        on_source=lambda r: out.print(f"probed {r.source}"),
+    )
+    table = Table(title=f"frozen embeddings · {setting} · {seeds} seeds · {len(rows)} rows")
+    table.add_column("source")
+    keys = ("linear_accuracy", "linear_macro_f1", "knn_accuracy", "knn_macro_f1")
+    for key in keys:
+        table.add_column(key.replace("_", " "), justify="right")
+    for r in results:
+        table.add_row(r.source, *(f"{r.mean_std(k)[0]:.3f} ± {r.mean_std(k)[1]:.3f}" for k in keys))
+    out.print(table)
+    if json_out:
+        json_out.write_text(json.dumps(as_dict(results), indent=2) + "\n")

@@ -1,0 +1,142 @@
+"""`ssl-domains finetune`: fine-tune a pretrained model on a small labeled set."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ssl_domains.config import FinetuneConfig, apply_tree, assign, parse_assignment, read_toml
+from ssl_domains.errors import UserError
+
+out = Console()
+
+
+def column_flags(columns: list[str]) -> dict[str, str]:
+    """`--column label=sentiment` -> `{"data.label_column": "sentiment"}`."""
+    flags = {}
+    for item in columns:
+        role, name = parse_assignment(item)
+        flags[f"data.{role}_column"] = name
+    return flags
+
+
+def finetune(
+    source: str = typer.Argument(
+        ..., help="A run, a preset directory, a keras-hub preset or a Hugging Face directory."
+    ),
+    task: str = typer.Option(
+        None,
+        "--task",
+        "-t",
+        help="classification, pair-classification, regression or token-classification.",
+    ),
+    data: Path = typer.Option(
+        None,
+        "--data",
+        help="Labeled CSV/TSV/JSONL: text,label | text_a,text_b,label | tokens,tags.",
+    ),
+    eval_data: Path = typer.Option(
+        None, "--eval-data", help="A separate validation file (default: a stratified split)."
+    ),
+    columns: list[str] = typer.Option(
+        None, "--column", help="Which column plays a role, e.g. --column text=body; repeatable."
+    ),
+    domain: str = typer.Option(
+        None, "--domain", help="Domain whose normalisation to apply (default: the source's)."
+    ),
+    freeze_backbone: bool = typer.Option(
+        None, "--freeze-backbone", help="Train the head only (a linear probe)."
+    ),
+    class_weights: bool = typer.Option(
+        None, "--class-weights", help="Weigh classes by inverse frequency."
+    ),
+    layer_decay: float = typer.Option(
+        None, "--layer-decay", help="Layer-wise learning-rate decay, e.g. 0.8."
+    ),
+    random_init: bool = typer.Option(
+        None, "--random-init", help="Same architecture, fresh weights: a baseline."
+    ),
+    epochs: float = typer.Option(None, "--epochs"),
+    steps: int = typer.Option(None, "--steps"),
+    batch_size: int = typer.Option(None, "--batch-size"),
+    learning_rate: float = typer.Option(None, "--learning-rate"),
+    seq_len: int = typer.Option(None, "--seq-len"),
+    backend: str = typer.Option(None, "--backend", help="tensorflow, jax or torch."),
+    seed: int = typer.Option(None, "--seed"),
+    run_dir: Path = typer.Option(None, "--run-dir"),
+    config_file: Path = typer.Option(None, "--config", help="A TOML file of config sections."),
+    sets: list[str] = typer.Option(
+        None, "--set", help="Override one key, e.g. --set train.patience=8."
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
+) -> None:
+    """Fine-tune a pretrained model on a small labeled set, with early stopping."""
+    config = FinetuneConfig()
+    if config_file:
+        apply_tree(config, read_toml(config_file))
+    flags = {
+        "run.source": source,
+        "run.task": task,
+        "run.domain": domain,
+        "run.backend": backend or os.environ.get("KERAS_BACKEND"),
+        "run.seed": seed,
+        "run.dir": str(run_dir) if run_dir else None,
+        "run.random_init": random_init,
+        "data.data": str(data) if data else None,
+        "data.eval_data": str(eval_data) if eval_data else None,
+        "data.seq_len": seq_len,
+        "train.freeze_backbone": freeze_backbone,
+        "train.class_weights": class_weights,
+        "train.layer_decay": layer_decay,
+        "train.epochs": epochs,
+        "train.steps": steps,
+        "train.batch_size": batch_size,
+        "train.learning_rate": learning_rate,
+        **column_flags(columns or []),
+    }
+    for key, value in flags.items():
+        if value is not None:
+            assign(config, key, value)
+    for item in sets or []:
+        assign(config, *parse_assignment(item))
+    if dry_run:
+        out.print(config.to_toml())
+        return
+    if not config.data.data:
+        raise UserError("no labeled data: pass --data FILE")
+
+    from ssl_domains.finetuning import finetune as run_finetuning
+
+    print_result(run_finetuning(config))
+
+
+def print_result(result) -> None:
+    report = result.report
+    title = f"{result.task}: {result.train_rows} train / {result.validation_rows} validation rows"
+    if "per_class" in report:
+        table = Table(title=title)
+        for column in ("class", "precision", "recall", "F1", "support"):
+            table.add_column(column, justify="left" if column == "class" else "right")
+        for name, row in report["per_class"].items():
+            table.add_row(
+                name,
+                f"{row['precision']:.3f}",
+                f"{row['recall']:.3f}",
+                f"{row['f1']:.3f}",
+                str(row["support"]),
+            )
+        out.print(table)
+    summary = {k: v for k, v in report.items() if isinstance(v, int | float)}
+    out.print("validation: " + " · ".join(f"{k} {v:.4f}" for k, v in summary.items()))
+    if (result.run.path / "confusion_matrix.png").is_file():
+        out.print(f"confusion matrix: {result.run.path / 'confusion_matrix.png'}")
+    out.print(f"wall time: {result.seconds:.0f} s ({result.epochs} epochs)")
+    out.print(f"run: [bold]{result.run.path}[/bold]")
+    out.print(
+        f"next: ssl-domains export {result.run.path} --format saved_model "
+        f"--out {result.run.path / 'serving' / '1'}"
+    )

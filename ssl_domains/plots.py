@@ -1,0 +1,33 @@
+"""Plots a person would rather look at than read: written as PNG files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def confusion_matrix_png(matrix: list[list[int]], labels: list[str], path: Path) -> Path:
+    """A confusion matrix, rows the true class, columns the predicted one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    counts = np.asarray(matrix)
+    size = max(4.0, 0.6 * len(labels) + 2)
+    figure, axes = plt.subplots(figsize=(size, size * 0.85))
+    image = axes.imshow(counts, cmap="Blues")
+    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    axes.set_yticks(range(len(labels)), labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("true")
+    threshold = counts.max() / 2 if counts.size else 0
+    for (row, column), value in np.ndenumerate(counts):
+        color = "white" if value > threshold else "black"
+        axes.text(column, row, str(value), ha="center", va="center", color=color)
+    figure.colorbar(image, ax=axes, fraction=0.046, pad=0.04)
+    axes.set_title("confusion matrix (validation)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path

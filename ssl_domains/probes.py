@@ -1,0 +1,149 @@
+"""Representation quality the way SSL papers measure it: probes on frozen embeddings.
+
+Each source embeds every labeled text once (masked mean of the backbone's sequence
+output, the same pooling fine-tuning uses); then, for several seeds, a stratified
+split is drawn, optionally `shots` labels per class are kept for training, and a
+linear classifier (logistic regression) and a kNN classifier (cosine, k=5) are fit
+on the frozen embeddings and scored on the rest. Every source sees the same splits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ssl_domains.errors import UserError
+from ssl_domains.labeled import LabeledSet, class_names, stratified_split
+
+RANDOM_PREFIX = "random:"
+
+
+@dataclass
+class ProbeResult:
+    source: str
+    scores: dict[str, list[float]] = field(default_factory=dict)
+
+    def mean_std(self, key: str) -> tuple[float, float]:
+        values = np.array(self.scores[key])
+        return float(values.mean()), float(values.std())
+
+
+def load_encoder(source: str, domain: str = "", sequence_length: int | None = None):
+    """`source`, or with a `random:` prefix the same architecture freshly initialised."""
+    from ssl_domains.encoder import Encoder
+    from ssl_domains.registry import registry
+    from ssl_domains.sources import resolve_source
+    from ssl_domains.text import domain_normalizer
+
+    random_init = source.startswith(RANDOM_PREFIX)
+    location = resolve_source(source.removeprefix(RANDOM_PREFIX))
+    encoder = Encoder.load(location, sequence_length)
+    domain = domain or encoder.info.get("domain", "")
+    if domain and (encoder.normalizer is None or domain != encoder.info.get("domain")):
+        encoder.normalizer = domain_normalizer(registry().domain(domain)())
+    if random_init:
+        encoder.backbone = type(encoder.backbone).from_config(encoder.backbone.get_config())
+    return encoder
+
+
+def embed(encoder, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    """One vector per text: the masked mean of the backbone's sequence output."""
+    import keras
+    import tensorflow as tf
+
+    from ssl_domains.tasks.classification import Classification
+
+    featurize = Classification(encoder, ["_"]).featurize
+    pool = keras.layers.GlobalAveragePooling1D()
+    vectors = []
+    for x in tf.data.Dataset.from_tensor_slices(texts).batch(batch_size).map(featurize):
+        sequence = encoder.backbone(x, training=False)["sequence_output"]
+        vectors.append(keras.ops.convert_to_numpy(pool(sequence, mask=x["padding_mask"])))
+    return np.concatenate(vectors)
+
+
+def few_shot(indices: list[int], labels: np.ndarray, shots: int, rng) -> list[int]:
+    """Up to `shots` indices per class, drawn from `indices`."""
+    chosen = []
+    for label in np.unique(labels[indices]):
+        members = [i for i in indices if labels[i] == label]
+        chosen += list(rng.choice(members, size=min(shots, len(members)), replace=False))
+    return sorted(chosen)
+
+
+def score_probes(train_x, train_y, test_x, test_y, k: int = 5) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    probes = {
+        "linear": make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+        "knn": KNeighborsClassifier(n_neighbors=min(k, len(train_y)), metric="cosine"),
+    }
+    scores = {}
+    for name, probe in probes.items():
+        predicted = probe.fit(train_x, train_y).predict(test_x)
+        scores[f"{name}_accuracy"] = float(np.mean(predicted == test_y))
+        scores[f"{name}_macro_f1"] = float(f1_score(test_y, predicted, average="macro"))
+    return scores
+
+
+def evaluate_sources(
+    sources: list[str],
+    data: LabeledSet,
+    shots: int = 0,
+    seeds: int = 5,
+    test_fraction: float = 0.3,
+    domain: str = "",
+    on_source=None,
+) -> list[ProbeResult]:
+    """Probe each source's frozen embeddings on the same seeded splits of `data`.
+
+    Examples:
+
+    ```python
+    from ssl_domains.labeled import read_labeled
+    from ssl_domains.probes import evaluate_sources
+
+    data = read_labeled("labels.csv", {"text": "text", "label": "label"})
+    for r in evaluate_sources(["random:runs/finance-mlm-1", "runs/finance-mlm-1"], data, shots=8):
+        print(r.source, r.mean_std("linear_accuracy"))
+    ```
+    """
+    names = class_names(data.columns["label"], data.path)
+    labels = np.array([names.index(v) for v in data.columns["label"]])
+    if shots < 0 or seeds < 1:
+        raise UserError("--shots must be >= 0 and --seeds >= 1")
+    splits = []
+    for seed in range(seeds):
+        train, test = stratified_split(list(labels), len(labels), test_fraction, seed)
+        if shots:
+            train = few_shot(train, labels, shots, np.random.default_rng(seed))
+        splits.append((train, test))
+    results = []
+    for source in sources:
+        vectors = embed(load_encoder(source, domain), data.columns["text"])
+        result = ProbeResult(source)
+        for train, test in splits:
+            for key, value in score_probes(
+                vectors[train], labels[train], vectors[test], labels[test]
+            ).items():
+                result.scores.setdefault(key, []).append(value)
+        results.append(result)
+        if on_source:
+            on_source(result)
+    return results
+
+
+def as_dict(results: list[ProbeResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": r.source,
+            **{k: {"mean": r.mean_std(k)[0], "std": r.mean_std(k)[1]} for k in r.scores},
+        }
+        for r in results
+    ]

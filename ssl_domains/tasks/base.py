@@ -1,0 +1,181 @@
+"""`Task`: the parts of fine-tuning that depend on what is predicted.
+
+A task turns labeled rows into batches through the encoder's own preprocessing,
+builds a head on the backbone, names its loss and metrics, reports its scores, and
+defines the SavedModel signature that serves raw inputs. The same TensorFlow
+preprocessing feeds training and serving, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ssl_domains.encoder import Encoder
+from ssl_domains.labeled import LabeledSet
+
+TASK_FILE = "task.json"
+MODEL_FILE = "model.keras"
+
+
+class Task:
+    """Base class of fine-tuning tasks.
+
+    Args:
+        encoder: the pretrained encoder (backbone, tokenizer, normaliser).
+        labels: class or tag names, in id order; None for regression.
+
+    Class attributes:
+        name: the `--task` name.
+        roles: the columns a labeled row needs, e.g. `("text", "label")`.
+        monitor: the validation metric early stopping follows, and its direction.
+        parity_key: the numeric output that must match between the Keras model and
+            its SavedModel (both in `decode` and in `serve`).
+    """
+
+    name: ClassVar[str] = ""
+    roles: ClassVar[tuple[str, ...]] = ()
+    monitor: ClassVar[tuple[str, str]] = ("val_loss", "min")
+    parity_key: ClassVar[str] = "probabilities"  # the output an export is checked on
+
+    def __init__(self, encoder: Encoder, labels: list[str] | None = None):
+        self.encoder = encoder
+        self.labels = labels
+
+    @classmethod
+    def label_names(cls, data: LabeledSet) -> list[str] | None:
+        """Class names found in the training data (None for regression)."""
+        return None
+
+    @classmethod
+    def stratify_by(cls, data: LabeledSet) -> list[Any] | None:
+        return None
+
+    # -- data -----------------------------------------------------------------------
+
+    def features(self, data: LabeledSet) -> tf.data.Dataset:
+        """Raw inputs of each row, as a dataset of single elements."""
+        raise NotImplementedError
+
+    def targets(self, data: LabeledSet) -> tuple[np.ndarray, np.ndarray | None]:
+        """Training targets and per-row weights (None: all rows weigh the same)."""
+        raise NotImplementedError
+
+    def featurize(self, inputs):
+        """Batched raw inputs -> the backbone's input dict, in TensorFlow ops."""
+        raise NotImplementedError
+
+    def dataset(
+        self,
+        data: LabeledSet,
+        batch_size: int,
+        training: bool = False,
+        seed: int = 0,
+        class_weights: dict[int, float] | None = None,
+    ) -> tf.data.Dataset:
+        targets, weights = self.targets(data)
+        if class_weights:
+            per_row = np.array([class_weights[int(np.argmax(t))] for t in targets], "float32")
+            weights = per_row if weights is None else weights * per_row[:, None]
+        if weights is None:
+            weights = np.ones(len(data), "float32")
+        rows = tf.data.Dataset.zip(
+            (self.features(data), tf.data.Dataset.from_tensor_slices((targets, weights)))
+        )
+        if training:
+            rows = rows.shuffle(len(data), seed=seed)
+        batches = rows.batch(batch_size)
+        return batches.map(
+            lambda x, yw: (self.featurize(x), yw[0], yw[1]), num_parallel_calls=tf.data.AUTOTUNE
+        ).prefetch(tf.data.AUTOTUNE)
+
+    def inputs_only(self, data: LabeledSet, batch_size: int = 64) -> tf.data.Dataset:
+        return self.features(data).batch(batch_size).map(self.featurize)
+
+    # -- model ----------------------------------------------------------------------
+
+    def build_model(self, dropout: float = 0.1) -> keras.Model:
+        raise NotImplementedError
+
+    def compile_args(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def predict(self, model: keras.Model, data: LabeledSet) -> dict[str, np.ndarray]:
+        """Model outputs for `data` and their decoded form."""
+        return self.decode(model.predict(self.inputs_only(data), verbose=0))
+
+    def decode(self, outputs: np.ndarray) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+    def report(self, data: LabeledSet, predictions: dict[str, np.ndarray]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # -- serving --------------------------------------------------------------------
+
+    def signature(self) -> list[tf.TensorSpec]:
+        return [tf.TensorSpec([None], tf.string, name="text")]
+
+    label_table = None  # set by export: a lookup table read from the SavedModel's assets
+
+    def label_of(self, ids: tf.Tensor) -> tf.Tensor:
+        """Class or tag names of `ids`, from the exported asset when there is one."""
+        if self.label_table is not None:
+            return self.label_table.lookup(tf.cast(ids, tf.int64))
+        return tf.gather(tf.constant(self.labels), ids)
+
+    def serve(self, model: keras.Model, *inputs) -> dict[str, tf.Tensor]:
+        """Raw inputs -> named outputs, in TensorFlow ops (the SavedModel endpoint)."""
+        raise NotImplementedError
+
+    def sample_inputs(self, data: LabeledSet, count: int = 8) -> list[Any]:
+        """A few raw inputs to check an export against the Keras model."""
+        raise NotImplementedError
+
+    # -- saving ---------------------------------------------------------------------
+
+    def save(self, directory: Path, model: keras.Model, info: dict[str, Any]) -> None:
+        """Write the model, its encoder preset and what the task needs to serve."""
+        model.save(directory / MODEL_FILE)
+        self.encoder.save(directory / "preset")
+        meta = {"task": self.name, "labels": self.labels, **info}
+        (directory / TASK_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def pooled_head(encoder: Encoder, units: int, dropout: float, name: str) -> keras.Model:
+    """Backbone -> masked mean over the sequence -> dropout -> dense `units`.
+
+    Mean pooling, not the `[CLS]` pooler: it needs no pretrained pooler (MLM does not
+    train one) and it is the same representation the probes of `evaluate` use.
+    """
+    backbone = encoder.backbone
+    inputs = {
+        k: keras.Input(shape=v.shape[1:], dtype=v.dtype, name=k) for k, v in backbone.input.items()
+    }
+    sequence = backbone(inputs)["sequence_output"]
+    pooled = keras.layers.GlobalAveragePooling1D(name="mean_pool")(
+        sequence, mask=inputs["padding_mask"]
+    )
+    pooled = keras.layers.Dropout(dropout)(pooled)
+    outputs = keras.layers.Dense(units, name="head")(pooled)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def load_finetuned(path: str | Path) -> tuple[Task, keras.Model]:
+    """A fine-tuning run (or its export in Keras format) as its task and Keras model."""
+    from ssl_domains.errors import UserError
+    from ssl_domains.tasks import task_class
+
+    path = Path(path)
+    if not (path / TASK_FILE).is_file():
+        raise UserError(f"not a fine-tuned model (no {TASK_FILE}): {path}")
+    meta = json.loads((path / TASK_FILE).read_text())
+    encoder = Encoder.load(str(path / "preset"), meta.get("sequence_length"))
+    import ssl_domains.recipes.masking  # noqa: F401  (registers our layers for safe loading)
+
+    model = keras.saving.load_model(path / MODEL_FILE)
+    return task_class(meta["task"])(encoder, meta.get("labels")), model

@@ -1,0 +1,196 @@
+"""Pretraining end to end through the CLI, on each backend."""
+
+import numpy as np
+import pytest
+from conftest import QUICK, metrics, run_cli
+
+
+def pretrain(run_dir, *args, backend="tensorflow", corpus=None):
+    corpus_args = ["--corpus", str(corpus)] if corpus else []
+    result = run_cli(
+        "pretrain",
+        "--domain",
+        "finance",
+        *corpus_args,
+        "--run-dir",
+        str(run_dir),
+        *QUICK,
+        *args,
+        backend=backend,
+    )
+    assert result.returncode == 0, result.output
+    return result
+
+
+def backbone_weights(preset):
+    import keras_hub
+
+    return [np.asarray(w) for w in keras_hub.models.Backbone.from_preset(str(preset)).get_weights()]
+
+
+def test_loss_goes_down_on_each_backend(tmp_path, small_corpus, backend):
+    run = tmp_path / "run"
+    pretrain(
+        run,
+        "--steps",
+        "60",
+        "--set",
+        "train.learning_rate=3e-3",
+        "--set",
+        "train.checkpoint_every=30",
+        backend=backend,
+        corpus=small_corpus,
+    )
+    losses = [m["loss"] for m in metrics(run) if "loss" in m]
+    assert len(losses) == 6
+    assert losses[-1] < losses[0] - 0.5, losses
+    assert (run / "preset" / "config.json").is_file()
+    assert 'backend = "' + backend + '"' in (run / "run.toml").read_text()
+
+
+def test_resume_continues_the_same_steps_and_schedule(tmp_path, small_corpus):
+    common = ["--steps", "40", "--set", "train.checkpoint_every=10"]
+    pretrain(tmp_path / "straight", *common, corpus=small_corpus)
+    pretrain(tmp_path / "cut", *common, "--set", "train.stop_at=20", corpus=small_corpus)
+    assert [m["step"] for m in metrics(tmp_path / "cut") if "loss" in m][-1] == 20
+    result = run_cli("pretrain", "--resume", str(tmp_path / "cut"))
+    assert result.returncode == 0, result.output
+
+    straight = [m for m in metrics(tmp_path / "straight") if "loss" in m]
+    resumed = [m for m in metrics(tmp_path / "cut") if "loss" in m]
+    assert [m["step"] for m in resumed] == [m["step"] for m in straight] == list(range(10, 41, 10))
+    assert resumed[-1]["learning_rate"] == pytest.approx(straight[-1]["learning_rate"])
+    assert resumed[-1]["loss"] == pytest.approx(straight[-1]["loss"], rel=0.1)
+
+
+def test_continuing_from_a_run_keeps_its_weights(tmp_path, pretrained_run):
+    pretrain(tmp_path / "next", "--from", str(pretrained_run), "--steps", "0")
+    before_after = zip(
+        backbone_weights(pretrained_run / "preset"),
+        backbone_weights(tmp_path / "next" / "init"),
+        strict=True,
+    )
+    for before, after in before_after:
+        np.testing.assert_array_equal(before, after)
+    assert (tmp_path / "next" / "preset" / "task.json").is_file()
+
+
+def test_continuing_from_a_hugging_face_checkpoint_keeps_its_weights(tmp_path, pretrained_run):
+    import keras_hub
+    from hf_bert import save_as_hugging_face
+
+    import ssl_domains.tokenizer  # noqa: F401  (registers DomainTokenizer)
+
+    preset = pretrained_run / "preset"
+    backbone = keras_hub.models.Backbone.from_preset(str(preset))
+    vocabulary = keras_hub.tokenizers.Tokenizer.from_preset(str(preset)).get_vocabulary()
+    hf_dir = save_as_hugging_face(backbone, vocabulary, tmp_path / "hf-bert")
+
+    converted = keras_hub.models.Backbone.from_preset(str(hf_dir))
+    inputs = {
+        "token_ids": np.array([[2, 10, 11, 12, 3, 0]]),
+        "segment_ids": np.zeros((1, 6), "int32"),
+        "padding_mask": np.array([[1, 1, 1, 1, 1, 0]]),
+    }
+    np.testing.assert_allclose(
+        backbone(inputs)["sequence_output"], converted(inputs)["sequence_output"], atol=1e-5
+    )
+    pretrain(tmp_path / "from-hf", "--from", str(hf_dir), "--steps", "3")
+    before_after = zip(
+        backbone_weights(preset), backbone_weights(tmp_path / "from-hf" / "init"), strict=True
+    )
+    for before, after in before_after:
+        np.testing.assert_array_equal(before, after)
+
+
+def test_extending_the_vocabulary_keeps_existing_embedding_rows(tmp_path, pretrained_run):
+    import keras_hub
+
+    pretrain(
+        tmp_path / "ext",
+        "--from",
+        str(pretrained_run),
+        "--steps",
+        "0",
+        "--set",
+        "model.extend_vocabulary=40",
+    )
+    old = keras_hub.models.Backbone.from_preset(str(pretrained_run / "preset"))
+    new = keras_hub.models.Backbone.from_preset(str(tmp_path / "ext" / "init"))
+    old_rows = np.asarray(old.token_embedding.embeddings)
+    new_rows = np.asarray(new.token_embedding.embeddings)
+    assert old_rows.shape[0] < new_rows.shape[0] <= old_rows.shape[0] + 40
+    np.testing.assert_array_equal(new_rows[: len(old_rows)], old_rows)
+
+
+def test_a_corpus_with_undecodable_files_finishes_and_reports_the_skips(tmp_path, small_corpus):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text(small_corpus.read_text())
+    (corpus / "scan.txt").write_bytes(b"\x00\x01\x02 not text at all")
+    (corpus / "latin1.txt").write_bytes("caf\xe9 au lait\n".encode("latin-1"))
+    result = pretrain(tmp_path / "run", "--steps", "5", corpus=corpus)
+    assert "skipped 1 records and 1 files" in result.stdout
+    assert "binary file (contains NUL bytes)" in result.stdout
+
+
+@pytest.mark.slow
+def test_embedded_default_beats_the_unigram_baseline_and_recovers_masked_words(tmp_path):
+    result = run_cli("pretrain", "--domain", "finance", cwd=tmp_path)
+    assert result.returncode == 0, result.output
+    (run,) = (tmp_path / "runs").iterdir()
+    final = next(m for m in metrics(run) if m.get("final"))
+    assert final["masked_accuracy"] > 2 * final["unigram_accuracy"]
+    assert "ssl-domains" in result.stdout and str(run.name) in result.stdout
+
+    import keras_hub
+
+    import ssl_domains.tokenizer  # noqa: F401
+
+    model = keras_hub.models.MaskedLM.from_preset(str(run / "preset"))
+    tokenizer = model.preprocessor.tokenizer
+    phrases = [
+        ("Revenue rose 12% year over", "year"),
+        ("The Federal", "Reserve"),
+        ("reiterated its Buy", "rating"),
+        ("earnings of $1.25 per", "share"),
+    ]
+    recovered = 0
+    for prefix, word in phrases:
+        ids = [
+            tokenizer.cls_token_id,
+            *tokenizer(prefix).tolist(),
+            tokenizer.mask_token_id,
+            tokenizer.sep_token_id,
+        ]
+        length = len(ids)
+        x = {
+            "token_ids": np.array([ids + [0] * (32 - length)]),
+            "padding_mask": np.array([[1] * length + [0] * (32 - length)]),
+            "segment_ids": np.zeros((1, 32), "int32"),
+            "mask_positions": np.array([[length - 2]]),
+        }
+        predicted = int(np.argmax(model.predict(x, verbose=0)[0, 0]))
+        recovered += tokenizer.id_to_token(predicted) == word
+    assert recovered >= 3
+
+
+def test_remote_preset_names_go_to_keras_hub_and_fail_as_one_clear_error(monkeypatch):
+    import keras_hub
+
+    from ssl_domains.encoder import Encoder
+    from ssl_domains.errors import UserError
+    from ssl_domains.sources import resolve_source
+
+    assert resolve_source("bert_tiny_en_uncased") == "bert_tiny_en_uncased"
+    assert resolve_source("hf://google/bert_uncased_L-2_H-128_A-2").startswith("hf://")
+    asked = []
+
+    def offline(preset, **kwargs):
+        asked.append(preset)
+        raise ConnectionError("Failed to resolve 'api.kaggle.com'")
+
+    monkeypatch.setattr(keras_hub.models.Backbone, "from_preset", offline)
+    with pytest.raises(UserError, match="cannot load a backbone from bert_tiny_en_uncased"):
+        Encoder.load("bert_tiny_en_uncased")
+    assert asked == ["bert_tiny_en_uncased"]

@@ -1,0 +1,77 @@
+"""The trainer: schedule, checkpoints, exact resume and the NaN guard (in-process)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from rich.console import Console
+
+from ssl_domains.config import TrainSection
+from ssl_domains.errors import TrainingDiverged
+from ssl_domains.run import RunDirectory
+from ssl_domains.trainer import Trainer
+
+
+def regression(n=64, nan_after=None):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 4)).astype("float32")
+    y = (x @ np.array([1.0, -2.0, 0.5, 3.0], "float32"))[:, None]
+    if nan_after is not None:
+        y[nan_after * 8 :] = np.nan
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
+
+
+def model():
+    keras.utils.set_random_seed(0)
+    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+
+
+def trainer(tmp_path, **train):
+    settings = dict(learning_rate=0.5, warmup_fraction=0.1, checkpoint_every=5, log_every=1)
+    return Trainer(
+        RunDirectory(tmp_path), TrainSection(**{**settings, **train}), Console(quiet=True)
+    )
+
+
+def test_learning_rate_warms_up_linearly_then_decays():
+    t = Trainer(RunDirectory("."), TrainSection(learning_rate=1.0, warmup_fraction=0.1))
+    lr = t.schedule(100)
+    values = [float(lr(step)) for step in (0, 5, 10, 55, 100)]
+    assert values[0] == 0.0 and values[1] == pytest.approx(0.5) and values[2] == pytest.approx(1.0)
+    assert 0.1 < values[3] < 1.0 and values[4] == pytest.approx(0.1)
+
+
+def test_fit_reaches_the_step_count_checkpoints_and_lowers_the_loss(tmp_path):
+    t = trainer(tmp_path)
+    result = t.fit(model(), regression(), None, 43, {"loss": "mse"}, progress=False)
+    assert result.step == 43
+    assert t.run.checkpoint_steps() == [35, 40, 43]  # the newest three are kept
+    losses = [m["loss"] for m in t.run.read_metrics() if "loss" in m]
+    assert np.mean(losses[-8:]) < np.mean(losses[:8]) / 10
+
+
+def test_resume_continues_from_last_step_with_optimizer_state(tmp_path):
+    data = regression(n=80)  # 10 batches: the interruption falls on a pass boundary
+    straight = trainer(tmp_path / "a")
+    m1 = model()
+    straight.fit(m1, data, None, 20, {"loss": "mse"}, progress=False)
+
+    interrupted = trainer(tmp_path / "b", stop_at=10)
+    interrupted.fit(model(), data, None, 20, {"loss": "mse"}, progress=False)
+    assert interrupted.run.checkpoint_steps()[-1] == 10
+    resumed = trainer(tmp_path / "b")
+    m2 = model()
+    result = resumed.fit(m2, data, None, 20, {"loss": "mse"}, resume=True, progress=False)
+    assert result.resumed_from == 10 and result.step == 20
+    assert int(m2.optimizer.iterations) == 20
+    steps = [m["step"] for m in resumed.run.read_metrics() if "loss" in m]
+    assert steps == list(range(1, 21))
+    # Same batches in the same order, so the same weights: Adam's moments came back too.
+    np.testing.assert_allclose(m1.get_weights()[0], m2.get_weights()[0], rtol=1e-5)
+
+
+def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path):
+    t = trainer(tmp_path, checkpoint_every=2)
+    with pytest.raises(TrainingDiverged, match=r"NaN/inf at step 5; last good checkpoint: step 4"):
+        t.fit(model(), regression(nan_after=4), None, 20, {"loss": "mse"}, progress=False)
+    assert t.run.checkpoint_steps() == [2, 4]
