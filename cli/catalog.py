@@ -61,13 +61,17 @@ def show_domain(name: str = typer.Argument(..., help="Domain name.")) -> None:
         out.print(f"  default {key} = {value!r}")
     domain = cls()
     try:
-        out.print(f"sample corpus: {', '.join(map(str, domain.sample_corpus()))}")
+        paths = domain.sample_corpus()
+        shown = ", ".join(map(str, paths[:3])) + (
+            f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+        )
+        out.print(f"sample corpus: {shown}")
     except NotImplementedError:
         out.print("sample corpus: none")
     if domain.sample_labels():
         out.print(f"sample labels: {domain.sample_labels()}")
     if dataclasses.fields(cls.Config):
-        out.print("options ([domain] section):")
+        out.print("options (\\[domain] section):")
         out.print(_options_table(cls.Config))
 
 
@@ -99,5 +103,5 @@ def show_recipe(name: str = typer.Argument(..., help="Recipe name.")) -> None:
     out.print(f"paper: {cls.paper}")
     out.print(f"modalities: {', '.join(cls.modalities)}   sizes: {', '.join(cls.sizes)}")
     out.print(f"provided by: {plugin.distribution} {plugin.version} ({plugin.origin})")
-    out.print("hyperparameters ([recipe] section):")
+    out.print("hyperparameters (\\[recipe] section):")
     out.print(_options_table(cls.Config))

@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.table import Table
 
 from ssl_domains.config import FinetuneConfig, apply_tree, assign, parse_assignment, read_toml
-from ssl_domains.errors import UserError
 
 out = Console()
 
@@ -106,8 +105,6 @@ def finetune(
     if dry_run:
         out.print(config.to_toml())
         return
-    if not config.data.data:
-        raise UserError("no labeled data: pass --data FILE")
 
     from ssl_domains.finetuning import finetune as run_finetuning
 

@@ -10,7 +10,7 @@ import sys
 
 import typer
 from rich.console import Console
-from ssl_domains.cli import catalog, doctor, evaluate, export, finetune, pretrain
+from ssl_domains.cli import catalog, corpus, doctor, evaluate, export, finetune, pretrain
 
 from ssl_domains.errors import TrainingDiverged, UserError
 
@@ -28,6 +28,7 @@ app.command("predict")(export.predict)
 app.command("evaluate")(evaluate.evaluate)
 app.add_typer(catalog.domains_app, name="domains")
 app.add_typer(catalog.recipes_app, name="recipes")
+app.add_typer(corpus.corpus_app, name="corpus")
 app.command("doctor")(doctor.doctor)
 
 err = Console(stderr=True)

@@ -44,6 +44,9 @@ def pretrain(
     batch_size: int = typer.Option(None, "--batch-size"),
     seq_len: int = typer.Option(None, "--seq-len", help="Tokens per training sequence."),
     seed: int = typer.Option(None, "--seed"),
+    extend_vocab: int = typer.Option(
+        None, "--extend-vocab", help="With --from: add the N most useful domain tokens."
+    ),
     run_dir: Path = typer.Option(
         None, "--run-dir", help="Where to write the run (default: runs/<domain>-<recipe>-<time>)."
     ),
@@ -74,6 +77,7 @@ def pretrain(
         "train.batch_size": batch_size,
         "data.seq_len": seq_len,
         "run.seed": seed,
+        "model.extend_vocabulary": extend_vocab,
         "run.dir": str(run_dir) if run_dir else None,
     }
     config = resolve_config(registry(), tree, flags, sets or ())
@@ -144,7 +148,9 @@ def _print_result(result, config) -> None:
     if report.redactions:
         counts = ", ".join(f"{k} {v}" for k, v in sorted(report.redactions.items()))
         out.print(f"redacted: {counts}")
+    if report.dropped:
+        counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(report.dropped.items()))
+        out.print(f"dropped: {counts}")
     out.print(f"wall time: {result.seconds:.0f} s")
     out.print(f"run: [bold]{result.run.path}[/bold]")
-    domain, path = config.run.domain, result.run.path
-    out.print(f"next: ssl-domains pretrain --domain {domain} --from {path} --steps 200")
+    out.print(f"next: ssl-domains finetune {result.run.path}")

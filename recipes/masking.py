@@ -26,16 +26,22 @@ from tensorflow_text.python.ops.item_selector_ops import ItemSelector
 
 
 class BernoulliItemSelector(ItemSelector):
-    """Select each selectable item independently with probability `rate`."""
+    """Select each selectable item with probability `rate`, keeping at most
+    `max_tokens` tokens per sequence (whole items only, in order)."""
 
-    def __init__(self, rate: float, unselectable_ids):
+    def __init__(self, rate: float, unselectable_ids, max_tokens: int):
         super().__init__(unselectable_ids)
-        self.rate = rate
+        self.rate, self.max_tokens = rate, max_tokens
 
     def get_selection_mask(self, input_ids, axis=1):
         selectable = self.get_selectable(input_ids, axis)
         draw = tf.random.uniform(tf.shape(selectable.flat_values)) < self.rate
-        return selectable.with_flat_values(selectable.flat_values & draw)
+        chosen = selectable.flat_values & draw
+        sizes = tf.where(chosen, input_ids.row_lengths(axis=2).flat_values, 0)
+        running = tf.cumsum(sizes)
+        before_row = tf.gather(tf.concat([[0], running], 0), selectable.row_splits[:-1])
+        within_row = running - tf.gather(before_row, selectable.value_rowids())
+        return selectable.with_flat_values(chosen & (within_row <= self.max_tokens))
 
 
 @keras.saving.register_keras_serializable(package="ssl_domains")
@@ -51,7 +57,7 @@ class WordMaskGenerator(PreprocessingLayer):
             `suffix_indicator` continue the word before them.
         mask_selection_rate: share of tokens to select, in expectation.
         mask_selection_length: most masked tokens per sequence (outputs are padded
-            to it).
+            to it); items that would overflow it are left unmasked.
         mask_token_id: id of `[MASK]`.
         unselectable_token_ids: ids never masked (padding, `[CLS]`, `[SEP]`).
         mask_token_rate / random_token_rate: the 80/10/10 split, as in BERT.
@@ -102,7 +108,9 @@ class WordMaskGenerator(PreprocessingLayer):
         special[self.unselectable_token_ids] = True
         self._continues = tf.constant(continues) & ~tf.constant(special)
         self._special = tf.constant(special)
-        self._selector = BernoulliItemSelector(mask_selection_rate, self.unselectable_token_ids)
+        self._selector = BernoulliItemSelector(
+            mask_selection_rate, self.unselectable_token_ids, mask_selection_length
+        )
         self._chooser = tf_text.MaskValuesChooser(
             len(self.vocabulary),
             mask_token_id,

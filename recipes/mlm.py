@@ -99,6 +99,12 @@ class MaskedLanguageModeling(Recipe):
             _restore_head(model, source)
         return model
 
+    def default_learning_rate(self, backbone) -> float:
+        """Small models take (and need) larger steps: 3e-3 at width 128 (measured on
+        the finance sample: 1e-3 learns slower, 6e-3 diverges), 1e-4 at BERT-base."""
+        width = getattr(backbone, "hidden_dim", 768)
+        return 3e-3 if width <= 128 else 1e-3 if width <= 512 else 1e-4
+
     def compile_args(self) -> dict[str, Any]:
         import keras
 

@@ -41,6 +41,8 @@ class DataSection:
     validation_fraction: float = 0.05
     shuffle_buffer: int = 10_000
     seq_len: int = 128
+    deduplicate: bool = True
+    near_duplicates: bool = True
 
 
 @dataclass
@@ -56,7 +58,7 @@ class TrainSection:
     steps: int = 1000
     epochs: float = 0.0
     batch_size: int = 32
-    learning_rate: float = 5e-4
+    learning_rate: float = 0.0  # 0: the recipe's default for the backbone's size
     weight_decay: float = 0.01
     warmup_fraction: float = 0.06
     clip_norm: float = 1.0
@@ -97,13 +99,20 @@ class RunConfig(Sections):
     domain: Any = None
 
 
-TASKS = ("classification", "pair-classification", "regression", "token-classification")
+TASKS = (
+    "classification",
+    "pair-classification",
+    "regression",
+    "token-classification",
+    "audio-classification",
+    "ctc",
+)
 
 
 @dataclass
 class FinetuneRunSection:
     source: str = ""
-    task: str = "classification"
+    task: str = ""  # "": classification, or audio-classification for an audio model
     domain: str = ""
     backend: str = "tensorflow"
     dir: str = ""
@@ -116,10 +125,12 @@ class LabeledDataSection:
     data: str = ""
     eval_data: str = ""
     text_column: str = "text"
+    text_a_column: str = "text_a"
     text_b_column: str = "text_b"
     label_column: str = "label"
     tokens_column: str = "tokens"
     tags_column: str = "tags"
+    audio_column: str = "path"
     validation_fraction: float = 0.2
     seq_len: int = 128
 
@@ -258,7 +269,7 @@ def validate_field(key: str, value: Any) -> None:
         raise UserError(f"{key} must be in [0, 1), got {value}")
     if key == "data.txt_mode" and value not in ("line", "file"):
         raise UserError(f"data.txt_mode must be 'line' or 'file', got {value!r}")
-    if key == "run.task" and value not in TASKS:
+    if key == "run.task" and value and value not in TASKS:
         raise UserError(f"unknown task {value!r}; tasks: {', '.join(TASKS)}")
     if key == "train.layer_decay" and not 0 < value <= 1:
         raise UserError(f"train.layer_decay must be in (0, 1], got {value}")

@@ -63,7 +63,8 @@ def _format_of(path: Path) -> str:
     return suffixes[-1] if suffixes else ""
 
 
-def _open_binary(path: Path) -> IO[bytes]:
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a (possibly gzipped) file for reading bytes; `BadFile` if it is binary."""
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
         handle = opener(path, "rb")
@@ -84,7 +85,7 @@ def read_text_records(path: Path, options: ReadOptions) -> Iterator[str | BadRec
     `text_field`; `.csv` a header and the text in `text_column`.
     """
     fmt = _format_of(path)
-    with _open_binary(path) as handle:
+    with open_binary(path) as handle:
         if fmt in TEXT_SUFFIXES:
             yield from _read_txt(handle, options.txt_mode)
         elif fmt == ".jsonl":

@@ -8,6 +8,7 @@ at module level, no network access at import.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from ssl_domains import PLUGIN_API_VERSION
 from ssl_domains.rules import Rule, apply_rules_counting
 
 MODALITIES = ("text", "audio", "image", "image-text")
+PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
 
 
 @dataclass
@@ -56,27 +58,29 @@ class DomainAdapter:
 
     Examples:
 
-    An audio domain has the same shape; it returns waveforms instead of strings
-    and pairs with audio recipes such as `wav2vec2`:
+    Subclass `TextDomain` or `AudioDomain` rather than this class. A domain of
+    another modality implements `read`, `clean`, `encode` and `measure` itself;
+    an image domain, for instance, yields decoded images and pairs with image
+    recipes:
 
     ```python
     import numpy as np
     from ssl_domains import DomainAdapter
 
-    class BirdsongDomain(DomainAdapter):
-        name = "birdsong"
-        modality = "audio"
-        description = "Field recordings of bird calls."
-        default_recipe = "wav2vec2"
+    class HistologyDomain(DomainAdapter):
+        name = "histology"
+        modality = "image"
+        description = "Stained tissue slides, as 224x224 tiles."
+        default_recipe = "simclr"
 
         def sample_corpus(self):
-            return [Path(__file__).parent / "data" / "calls"]
+            return [Path(__file__).parent / "data" / "tiles"]
 
         def read(self, path, options):
-            yield read_wav_as_float32(path)  # one record per file
+            yield np.asarray(PIL.Image.open(path).convert("RGB"))  # one tile per file
 
-        def clean(self, record, counts):
-            return None if np.abs(record).max() < 1e-4 else record  # drop silence
+        def encode(self, record):
+            return record.tobytes()
     ```
     """
 
@@ -106,10 +110,36 @@ class DomainAdapter:
     def clean(self, record: Any, counts: Counter[str]) -> Any | None:
         """Hygiene before training: return the cleaned record, or None to drop it.
 
-        Add what was redacted or dropped to `counts` (by kind); the counts go into
-        the run's corpus report.
+        Add what was redacted to `counts` (by kind); the counts go into the run's
+        corpus report.
         """
         return record
+
+    def quality(self, record: Any) -> str | None:
+        """Why a cleaned record should not be trained on (a short reason), or None."""
+        return None
+
+    def dedup_key(self, record: Any) -> str | None:
+        """The text duplicates are detected on, or None to skip duplicate detection."""
+        return None
+
+    def split(self, record: Any) -> list[Any]:
+        """One cleaned document into training records (e.g. legal clause windows).
+
+        Runs after cleaning, checks and duplicate removal, and all pieces of one
+        document go to the same side of the train/validation split.
+        """
+        return [record]
+
+    def encode(self, record: Any) -> bytes:
+        """A cleaned record as the bytes stored in the run's shards."""
+        raise NotImplementedError
+
+    unit: ClassVar[str] = "records"
+
+    def measure(self, record: Any) -> float:
+        """The size of a cleaned record in `unit`s, for corpus statistics."""
+        return 1.0
 
     @classmethod
     def options(cls) -> list[str]:
@@ -128,10 +158,15 @@ class TextDomain(DomainAdapter):
             training and in the exported SavedModel alike.
         units(): regexes of entities that tokenisation keeps whole (a currency
             amount, a ticker, a gene symbol) instead of splitting on punctuation.
-        split(text): one document into training documents (e.g. legal clauses).
+        split(text): one cleaned document into training records (legal clause
+            windows); its pieces stay on one side of the validation split.
 
     Class attributes:
         lowercase: whether the domain vocabulary is case-folded.
+        language: language of the documents, for the corpus language check
+            (`"en"`), or None to skip it (source code).
+        min_function_words: share of common function words below which a 20+ word
+            document counts as another language (lower it for terse text).
 
     Examples:
 
@@ -157,6 +192,8 @@ class TextDomain(DomainAdapter):
 
     modality: ClassVar[str] = "text"
     lowercase: ClassVar[bool] = False
+    language: ClassVar[str | None] = "en"
+    min_function_words: ClassVar[float] = 0.05
 
     def redactions(self) -> list[Rule]:
         return []
@@ -171,17 +208,102 @@ class TextDomain(DomainAdapter):
         return [text]
 
     def placeholders(self) -> list[str]:
-        """Placeholder tokens the redactions write; the vocabulary keeps them whole."""
-        return sorted({r.replacement for r in self.redactions() if "\\" not in r.replacement})
+        """Bracketed upper-case tokens the rules write (`[ACCOUNT]`, `[IBAN]`): the
+        vocabulary reserves them and tokenisation keeps them whole."""
+        rules = self.redactions() + self.normalizations()
+        return sorted({m for r in rules for m in PLACEHOLDER.findall(r.replacement)})
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[str]:
         from ssl_domains.corpus import read_text_records
 
-        for text in read_text_records(path, options):
-            yield from self.split(text)
+        yield from read_text_records(path, options)
+
+    def quality(self, record: str) -> str | None:
+        from ssl_domains.hygiene import quality_issue
+
+        return quality_issue(record, self.language, self.min_function_words)
+
+    def dedup_key(self, record: str) -> str | None:
+        return record
+
+    def encode(self, record: str) -> bytes:
+        return record.encode("utf-8")
+
+    unit: ClassVar[str] = "words"
+
+    def measure(self, record: str) -> float:
+        return float(len(record.split()))
 
     def clean(self, record: str, counts: Counter[str]) -> str | None:
         if not hasattr(self, "_redaction_rules"):
             self._redaction_rules = self.redactions()
         text = apply_rules_counting(self._redaction_rules, record, counts).strip()
         return text or None
+
+
+class AudioDomain(DomainAdapter):
+    """A domain whose records are recordings: 16 kHz mono float32 waveforms.
+
+    The core reads WAV/FLAC/OGG files of any sample rate and channel count, and
+    manifests (CSV/JSONL with a `path` column) listing them; `clean` trims silence if
+    asked, normalises loudness and drops what is too short or silent.
+
+    Class attributes:
+        sample_rate: what every waveform is resampled to.
+        trim_silence: cut leading and trailing silence.
+        loudness_dbfs: RMS level every waveform is scaled to.
+        min_seconds: shorter records are dropped.
+
+    Examples:
+
+    ```python
+    from ssl_domains.domain import AudioDomain
+
+    class CallCenterDomain(AudioDomain):
+        name = "calls"
+        description = "Recorded support calls."
+        default_recipe = "wav2vec2"
+        trim_silence = True
+
+        def sample_corpus(self):
+            return [Path(__file__).parent / "data" / "calls.csv"]
+    ```
+    """
+
+    modality: ClassVar[str] = "audio"
+    sample_rate: ClassVar[int] = 16_000
+    trim_silence: ClassVar[bool] = False
+    loudness_dbfs: ClassVar[float] = -20.0
+    min_seconds: ClassVar[float] = 0.2
+
+    def read(self, path: Path, options: ReadOptions) -> Iterator[Any]:
+        from ssl_domains.audio import read_audio_records
+
+        yield from read_audio_records(path, self.sample_rate)
+
+    def clean(self, record, counts: Counter[str]):
+        import numpy as np
+
+        from ssl_domains import audio
+
+        wave = audio.trim_silence(record) if self.trim_silence else record
+        # No trailing digital silence: served waveforms are zero-padded at the end, so
+        # the served model reads trailing zeros as padding; training must agree.
+        wave = np.trim_zeros(wave, "b")
+        if len(wave) < self.min_seconds * self.sample_rate or not wave.any():
+            return None
+        return audio.normalize_loudness(wave, self.loudness_dbfs)
+
+    def encode(self, record) -> bytes:
+        return record.astype("<f4").tobytes()
+
+    unit: ClassVar[str] = "seconds"
+
+    def measure(self, record) -> float:
+        return len(record) / self.sample_rate
+
+    def dedup_key(self, record) -> str:
+        """Exact duplicates only: the digest of the samples (one "word")."""
+        import hashlib
+
+        return hashlib.blake2b(record.tobytes(), digest_size=16).hexdigest()

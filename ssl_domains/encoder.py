@@ -24,6 +24,26 @@ from ssl_domains.sources import resolve_source
 META_FILE = "ssl_domains.json"
 
 
+def register_classes(location: str) -> None:
+    """Import the module that defines a preset's backbone class, so Keras knows it.
+
+    Only modules of ssl-domains and of installed plugins are imported; a preset
+    naming anything else loads as keras-hub would load it.
+    """
+    import importlib
+
+    from ssl_domains.registry import registry
+
+    path = Path(location) / "config.json"
+    module = json.loads(path.read_text()).get("module", "") if path.is_file() else ""
+    trusted = {"ssl_domains"} | {p.target.split(".")[0] for p in registry().plugins}
+    if module.split(".")[0] in trusted:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            pass  # keras-hub reports the missing class with its own message
+
+
 @dataclass
 class Encoder:
     """The part of a model that pretraining improves, and what feeds it.
@@ -72,6 +92,7 @@ class Encoder:
         import ssl_domains.tokenizer  # noqa: F401  registers DomainTokenizer for from_preset
 
         location = resolve_source(source)
+        register_classes(location)
         try:
             backbone = keras_hub.models.Backbone.from_preset(location)
         except (ValueError, FileNotFoundError, OSError) as error:
@@ -83,8 +104,10 @@ class Encoder:
         meta_path = Path(location) / META_FILE
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         rules = meta.pop("normalizer", [])
-        length = sequence_length or meta.pop("sequence_length", None) or 128
+        length = sequence_length or meta.pop("sequence_length", None) or 0
         limit = getattr(backbone, "max_sequence_length", None)
+        if tokenizer is not None and not length:
+            length = min(128, limit or 128)
         if limit and length > limit:
             raise UserError(f"sequence length {length} exceeds {source}'s limit of {limit}")
         return cls(

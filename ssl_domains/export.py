@@ -116,7 +116,12 @@ def sample_rows(task, source):
     from ssl_domains.tasks.base import TASK_FILE
 
     meta = json.loads((Path(source) / TASK_FILE).read_text())
-    return LabeledSet("samples", meta["samples"])
+    columns = meta["samples"]
+    waves = Path(source) / "samples.npz"
+    if waves.is_file():  # audio: the decoded waveforms fine-tuning kept
+        with np.load(waves) as saved:
+            columns["audio"] = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    return LabeledSet("samples", columns)
 
 
 def check_parity(task, model, out: Path, data) -> float:

@@ -58,33 +58,61 @@ def layer_multipliers(model, backbone, decay: float) -> dict[str, float]:
     return factors
 
 
-def load_encoder(config: FinetuneConfig):
+def load_encoder(config: FinetuneConfig, task_cls):
     """The encoder to fine-tune, with the domain's normaliser where the preset has none."""
     import keras
 
     from ssl_domains.encoder import Encoder
-    from ssl_domains.registry import registry
     from ssl_domains.text import domain_normalizer
 
     encoder = Encoder.load(resolve_source(config.run.source), config.data.seq_len)
-    domain = config.run.domain or encoder.info.get("domain", "")
-    if config.run.domain or encoder.normalizer is None and domain:
-        encoder.normalizer = domain_normalizer(registry().domain(domain)())
-    encoder.info["domain"] = domain
+    domain = source_domain(config)
+    if domain is not None and domain.modality != task_cls.modality:
+        raise UserError(
+            f"{config.run.task} is a {task_cls.modality} task; {domain.name} is {domain.modality}"
+        )
+    if domain is not None and domain.modality == "text":
+        if config.run.domain or encoder.normalizer is None:
+            encoder.normalizer = domain_normalizer(domain())
+    encoder.info["domain"] = domain.name if domain else ""
     if config.run.random_init:  # same architecture and tokenizer, fresh weights: a baseline
         encoder.backbone = type(encoder.backbone).from_config(encoder.backbone.get_config())
         encoder.info["random_init"] = True
-    if encoder.tokenizer is None:
+    if task_cls.modality == "text" and encoder.tokenizer is None:
         raise UserError(f"{config.run.source} has no tokenizer; text tasks need one")
     keras.utils.set_random_seed(config.run.seed)
     return encoder
+
+
+def source_domain(config: FinetuneConfig):
+    """The domain class named by `--domain` or recorded in the source's preset, if any."""
+    from ssl_domains.registry import registry
+    from ssl_domains.sources import source_info
+
+    name = config.run.domain or source_info(resolve_source(config.run.source)).get("domain")
+    return registry().domain(name) if name else None
+
+
+def default_task(config: FinetuneConfig) -> str:
+    domain = source_domain(config)
+    audio = domain is not None and domain.modality == "audio"
+    return "audio-classification" if audio else "classification"
+
+
+def default_data(config: FinetuneConfig) -> str:
+    """The labeled sample of the source's domain, when `--data` is not given."""
+    domain = source_domain(config)
+    labels = domain().sample_labels() if domain else None
+    if labels is None:
+        raise UserError("no labeled data: pass --data FILE")
+    return str(labels)
 
 
 def read_splits(config: FinetuneConfig, task_cls) -> tuple[LabeledSet, LabeledSet]:
     data = config.data
     columns = {role: getattr(data, f"{role}_column") for role in task_cls.roles}
     if not data.data:
-        raise UserError("no labeled data: pass --data FILE")
+        data.data = default_data(config)
     rows = read_labeled(data.data, columns)
     if data.eval_data:
         return rows, read_labeled(data.eval_data, columns)
@@ -129,10 +157,11 @@ def finetune(
     started = time.perf_counter()
     console = console or Console(stderr=True)
     resolve_source(config.run.source)
+    config.run.task = config.run.task or default_task(config)
     task_cls = task_class(config.run.task)
     train_rows, validation_rows = read_splits(config, task_cls)
     labels = task_cls.label_names(train_rows)
-    encoder = load_encoder(config)
+    encoder = load_encoder(config, task_cls)
     name = f"{encoder.info.get('domain') or 'model'}-{config.run.task}"
     run = RunDirectory.create(config, name)
 

@@ -31,3 +31,21 @@ def confusion_matrix_png(matrix: list[list[int]], labels: list[str], path: Path)
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+def histogram_png(bins: dict[str, int], label: str, path: Path) -> Path:
+    """A bar chart of pre-binned counts (e.g. document lengths)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 3.5))
+    axes.bar(range(len(bins)), list(bins.values()), color="#4c72b0")
+    axes.set_xticks(range(len(bins)), list(bins), rotation=45, ha="right")
+    axes.set_xlabel(label)
+    axes.set_ylabel("documents")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path

@@ -18,6 +18,7 @@ from pathlib import Path
 from ssl_domains.corpus import BadFile, BadRecord
 from ssl_domains.domain import DomainAdapter, ReadOptions
 from ssl_domains.errors import UserError
+from ssl_domains.hygiene import Deduplicator
 
 SHARD_BYTES = 256 * 2**20
 REPORT_FILE = "corpus.json"
@@ -32,7 +33,10 @@ class CorpusReport:
     train_records: int = 0
     validation_records: int = 0
     bytes: int = 0
-    dropped_empty: int = 0
+    unit: str = "words"
+    total: float = 0.0
+    dropped: dict[str, int] = field(default_factory=dict)
+    lengths: dict[str, int] = field(default_factory=dict)
     skipped_records: int = 0
     skip_reasons: dict[str, int] = field(default_factory=dict)
     skipped_files: dict[str, str] = field(default_factory=dict)
@@ -46,6 +50,18 @@ class CorpusReport:
     @classmethod
     def load(cls, directory: Path) -> CorpusReport:
         return cls(**json.loads((directory / REPORT_FILE).read_text()))
+
+    @property
+    def kept(self) -> int:
+        return self.train_records + self.validation_records
+
+
+def length_bin(size: float) -> str:
+    """Power-of-two bins of a record's size: '<1', '1', '2-3', '4-7', ..."""
+    if size < 1:
+        return "<1"
+    low = 1 << (int(size).bit_length() - 1)
+    return str(low) if low == 1 else f"{low}-{2 * low - 1}"
 
 
 class _ShardWriter:
@@ -85,18 +101,22 @@ def prepare_corpus(
     out_dir: Path,
     options: ReadOptions,
     validation_fraction: float,
-    encode: Callable[[object], bytes] = lambda text: text.encode("utf-8"),
     on_file: Callable[[Path, int], None] | None = None,
+    dedup: Deduplicator | None = None,
 ) -> CorpusReport:
-    """Read `files` with `domain`, clean each record, and write train/validation shards.
+    """Read `files` with `domain`, clean and check each record, drop duplicates, and
+    write train/validation shards.
 
-    `encode` turns a cleaned record into the bytes stored in a shard (UTF-8 text by
-    default). `on_file(path, nbytes)` is called after each file, for progress bars.
+    `domain.encode` turns a cleaned record into the bytes stored in a shard.
+    `on_file(path, nbytes)` is called after each file, for progress bars.
+    `dedup` finds duplicates of records already kept (None: keep them all).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    report = CorpusReport()
+    report = CorpusReport(unit=domain.unit)
     skip_reasons: Counter[str] = Counter()
     redactions: Counter[str] = Counter()
+    dropped: Counter[str] = Counter()
+    lengths: Counter[str] = Counter()
     writers = {split: _ShardWriter(out_dir, split) for split in ("train", "validation")}
     try:
         for path in files:
@@ -109,13 +129,22 @@ def prepare_corpus(
                         continue
                     report.records += 1
                     cleaned = domain.clean(record, redactions)
-                    if cleaned is None:
-                        report.dropped_empty += 1
+                    reason = "empty" if cleaned is None else domain.quality(cleaned)
+                    key = domain.dedup_key(cleaned) if reason is None else None
+                    if reason is None and dedup is not None and key is not None:
+                        reason = dedup.check(key)
+                    if reason is not None:
+                        dropped[reason] += 1
                         continue
-                    data = encode(cleaned)
-                    split = "validation" if is_validation(data, validation_fraction) else "train"
-                    writers[split].write(data)
-                    setattr(report, f"{split}_records", getattr(report, f"{split}_records") + 1)
+                    size = domain.measure(cleaned)
+                    report.total += size
+                    lengths[length_bin(size)] += 1
+                    # One decision per document, so its pieces never straddle the split.
+                    held_out = is_validation(domain.encode(cleaned), validation_fraction)
+                    split = "validation" if held_out else "train"
+                    for piece in domain.split(cleaned):
+                        writers[split].write(domain.encode(piece))
+                        setattr(report, f"{split}_records", getattr(report, f"{split}_records") + 1)
             except BadFile as error:
                 report.skipped_files[str(path)] = str(error)
             size = path.stat().st_size if path.exists() else 0
@@ -127,6 +156,9 @@ def prepare_corpus(
             writer.close()
     report.skip_reasons = dict(skip_reasons)
     report.redactions = dict(redactions)
+    report.dropped = dict(dropped)
+    order = {name: i for i, name in enumerate(["<1"] + [length_bin(2**k) for k in range(40)])}
+    report.lengths = dict(sorted(lengths.items(), key=lambda kv: order[kv[0]]))
     report.train_files = writers["train"].paths
     report.validation_files = writers["validation"].paths
     if report.train_records == 0:

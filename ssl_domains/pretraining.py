@@ -21,6 +21,7 @@ from ssl_domains.config import RunConfig
 from ssl_domains.corpus import find_files
 from ssl_domains.domain import DomainAdapter, ReadOptions
 from ssl_domains.errors import UserError
+from ssl_domains.hygiene import Deduplicator
 from ssl_domains.prepare import REPORT_FILE, CorpusReport, prepare_corpus
 from ssl_domains.recipe import Recipe
 from ssl_domains.registry import Registry, registry
@@ -65,16 +66,30 @@ def prepare(
             options,
             config.data.validation_fraction,
             on_file=lambda path, size: bar.advance(task, size),
+            dedup=deduplicator(config),
         )
 
 
-def record_dataset(run: RunDirectory, files: list[str], shuffle: int = 0, seed: int = 0):
-    """The cleaned records of one split, streamed from the shards."""
+def deduplicator(config: RunConfig) -> Deduplicator | None:
+    if not config.data.deduplicate:
+        return None
+    return Deduplicator(near=config.data.near_duplicates)
+
+
+def record_dataset(
+    run: RunDirectory, files: list[str], shuffle: int = 0, seed: int = 0, modality: str = "text"
+):
+    """The cleaned records of one split, streamed from the shards: strings for text,
+    float32 waveforms for audio."""
     import tensorflow as tf
 
     paths = [str(run.data / name) for name in files]
     records = tf.data.TFRecordDataset(paths, num_parallel_reads=min(len(paths), 8) or None)
-    return records.shuffle(shuffle, seed=seed) if shuffle else records
+    if shuffle:
+        records = records.shuffle(shuffle, seed=seed)
+    if modality == "audio":
+        records = records.map(lambda data: tf.io.decode_raw(data, tf.float32))
+    return records
 
 
 def build_encoder(domain, recipe: Recipe, config: RunConfig, run: RunDirectory, train_records):
@@ -91,10 +106,17 @@ def build_encoder(domain, recipe: Recipe, config: RunConfig, run: RunDirectory, 
             encoder = text.pretrained_text_encoder(domain, config, train_records)
         else:
             encoder = text.fresh_text_encoder(domain, recipe, config, train_records)
-        encoder.info.update(domain=domain.name, recipe=recipe.name)
-        encoder.save(init)
+    elif domain.modality == "audio":
+        if config.model.source:
+            encoder = Encoder.load(resolve_source(config.model.source))
+        else:
+            encoder = Encoder(recipe.build_backbone(config.model.size), sequence_length=0)
+        encoder.info["sample_rate"] = domain.sample_rate
     else:
         raise UserError(f"{domain.modality} domains are not supported yet")
+    if not (init / "config.json").is_file():
+        encoder.info.update(domain=domain.name, recipe=recipe.name)
+        encoder.save(init)
     source = resolve_source(config.model.source) if config.model.source else None
     return encoder, source
 
@@ -148,14 +170,21 @@ def pretrain(
     report = prepare(domain, config, run, console)
     latest = run.latest_checkpoint()
     seed = config.run.seed + (latest[0] if latest else 0)  # a resumed run sees fresh shuffles
-    train_records = record_dataset(run, report.train_files)
+    modality = domain.modality
+    train_records = record_dataset(run, report.train_files, modality=modality)
     encoder, source = build_encoder(domain, recipe, config, run, train_records)
     model = recipe.build_model(encoder, None if latest else source)
+    if not config.train.learning_rate:
+        config.train.learning_rate = recipe.default_learning_rate(encoder.backbone)
+        config.save(run.config_path)
+        write_provenance(run, plugins, config)
 
     batch_size = config.train.batch_size
-    shuffled = record_dataset(run, report.train_files, config.data.shuffle_buffer, seed)
+    shuffled = record_dataset(
+        run, report.train_files, config.data.shuffle_buffer, seed, modality=modality
+    )
     train_batches = recipe.batches(shuffled, encoder, batch_size, training=True, seed=seed)
-    validation_records = record_dataset(run, report.validation_files)
+    validation_records = record_dataset(run, report.validation_files, modality=modality)
     validation_batches = recipe.batches(validation_records, encoder, batch_size, training=False)
     steps = total_steps(config, train_batches)
 

@@ -128,6 +128,10 @@ class Recipe:
         """
         return {}
 
+    def default_learning_rate(self, backbone: keras.Model) -> float:
+        """Peak learning rate when the config leaves `train.learning_rate` at 0."""
+        return 1e-4
+
     def units(self, encoder: Encoder, batch_size: int) -> tuple[str, float]:
         """What one training step processes, for throughput: e.g. `("tokens", 4096)`."""
         return ("examples", float(batch_size))

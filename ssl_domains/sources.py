@@ -24,3 +24,11 @@ def resolve_source(source: str) -> str:
     if "/" in source and "://" not in source or source.startswith((".", "~")):
         raise UserError(f"preset directory not found: {source}")
     return source  # a keras-hub preset name or a kaggle:// / hf:// handle: network
+
+
+def source_info(location: str) -> dict:
+    """The provenance ssl-domains saved with a local preset (`ssl_domains.json`), if any."""
+    import json
+
+    path = Path(location) / "ssl_domains.json"
+    return json.loads(path.read_text()) if path.is_file() else {}

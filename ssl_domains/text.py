@@ -56,6 +56,25 @@ def word_splitter(
     return lambda texts: tokenizer.pretokenize(normalizer(texts))
 
 
+def fresh_vocabulary(
+    domain: TextDomain, config: RunConfig, train_records: tf.data.Dataset
+) -> DomainTokenizer:
+    """The domain's tokenizer over a WordPiece vocabulary trained on the corpus."""
+    normalizer = domain_normalizer(domain)
+    splitter = DomainTokenizer(lowercase=domain.lowercase, units=domain_units(domain))
+    reserved = RESERVED + [p for p in domain.placeholders() if p not in RESERVED]
+    vocabulary = train_vocabulary(
+        train_records, word_splitter(splitter, normalizer), config.model.vocabulary_size, reserved
+    )
+    spaced = [token for token in vocabulary if re.search(r"\s", token)]
+    if spaced:  # a vocabulary file holds one token per line: whitespace cannot survive it
+        raise UserError(
+            f"domain {domain.name!r}: a unit pattern matched text with whitespace "
+            f"({spaced[0]!r}); units must not span spaces"
+        )
+    return DomainTokenizer(vocabulary, lowercase=domain.lowercase, units=splitter.units)
+
+
 def fresh_text_encoder(
     domain: TextDomain, recipe: Recipe, config: RunConfig, train_records: tf.data.Dataset
 ) -> Encoder:
@@ -63,17 +82,13 @@ def fresh_text_encoder(
     if config.model.size not in recipe.sizes:
         sizes = ", ".join(recipe.sizes)
         raise UserError(f"unknown model.size {config.model.size!r} for {recipe.name}: {sizes}")
-    normalizer = domain_normalizer(domain)
-    splitter = DomainTokenizer(lowercase=domain.lowercase, units=domain_units(domain))
-    reserved = RESERVED + [p for p in domain.placeholders() if p not in RESERVED]
-    vocabulary = train_vocabulary(
-        train_records, word_splitter(splitter, normalizer), config.model.vocabulary_size, reserved
-    )
-    tokenizer = DomainTokenizer(vocabulary, lowercase=domain.lowercase, units=splitter.units)
+    tokenizer = fresh_vocabulary(domain, config, train_records)
     backbone = recipe.build_backbone(
-        config.model.size, vocabulary_size=len(vocabulary), sequence_length=config.data.seq_len
+        config.model.size,
+        vocabulary_size=tokenizer.vocabulary_size(),
+        sequence_length=config.data.seq_len,
     )
-    return Encoder(backbone, tokenizer, normalizer, config.data.seq_len)
+    return Encoder(backbone, tokenizer, domain_normalizer(domain), config.data.seq_len)
 
 
 def pretrained_text_encoder(
@@ -93,20 +108,20 @@ def pretrained_text_encoder(
     return encoder
 
 
-def extend_vocabulary(
-    encoder: Encoder, domain: TextDomain, train_records: tf.data.Dataset, limit: int
-) -> list[str]:
-    """Append up to `limit` mined domain tokens to `encoder` in place; return them."""
+def extended_tokenizer(
+    old, domain: TextDomain, train_records: tf.data.Dataset, normalizer, limit: int
+) -> tuple[DomainTokenizer | None, list[str], list[list[int]]]:
+    """`old` plus up to `limit` mined domain tokens: (tokenizer, added tokens, the old
+    piece ids of each added token). The tokenizer is None when nothing was added."""
     from keras_hub.models import BertTokenizer
 
-    old = encoder.tokenizer
     if not isinstance(old, BertTokenizer):
         raise UserError(
             f"vocabulary extension needs a WordPiece (BERT-family) tokenizer, "
             f"not {type(old).__name__}"
         )
     splitter = DomainTokenizer(lowercase=old.lowercase, units=domain_units(domain))
-    counts = count_words(train_records, word_splitter(splitter, encoder.normalizer))
+    counts = count_words(train_records, word_splitter(splitter, normalizer))
     vocabulary = old.get_vocabulary()
 
     def tokenize(words: list[str]) -> list[list[int]]:
@@ -116,19 +131,29 @@ def extend_vocabulary(
 
     added = mine_domain_tokens(counts, tokenize, vocabulary, limit)
     if not added:
-        return []
+        return None, [], []
     existing_units = getattr(old, "units", None)
     units = "|".join(p for p in (existing_units, literal_units(added)) if p) or None
-    encoder.tokenizer = DomainTokenizer(
+    tokenizer = DomainTokenizer(
         vocabulary + added,
         lowercase=old.lowercase,
         units=units,
         special_tokens_in_strings=old.special_tokens_in_strings,
     )
-    encoder.backbone = grow_backbone(
-        encoder.backbone, len(vocabulary) + len(added), tokenize(added)
+    return tokenizer, added, tokenize(added)
+
+
+def extend_vocabulary(
+    encoder: Encoder, domain: TextDomain, train_records: tf.data.Dataset, limit: int
+) -> list[str]:
+    """Append up to `limit` mined domain tokens to `encoder` in place; return them."""
+    tokenizer, added, pieces = extended_tokenizer(
+        encoder.tokenizer, domain, train_records, encoder.normalizer, limit
     )
-    encoder.info["added_tokens"] = len(added)
+    if tokenizer is not None:
+        encoder.tokenizer = tokenizer
+        encoder.backbone = grow_backbone(encoder.backbone, tokenizer.vocabulary_size(), pieces)
+        encoder.info["added_tokens"] = len(added)
     return added
 
 

@@ -155,6 +155,7 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
 
     Scaling gradients would not do: Adam normalises their scale away. So the
     per-variable factor multiplies the learning rate inside each update step.
+    (Decoupled weight decay keeps the global rate: it is small and uniform.)
     """
 
     def __init__(self, lr_multipliers: dict[str, float], **kwargs):
@@ -162,7 +163,9 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
         self.lr_multipliers = dict(lr_multipliers)
 
     def update_step(self, gradient, variable, learning_rate):
-        factor = self.lr_multipliers.get(variable.path, 1.0)
+        # Backends may hand over their own variable type: find the Keras one by index.
+        path = self._trainable_variables[self._get_variable_index(variable)].path
+        factor = self.lr_multipliers.get(path, 1.0)
         super().update_step(gradient, variable, learning_rate * factor)
 
     def get_config(self):

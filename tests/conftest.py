@@ -84,3 +84,65 @@ def pretrained_run(tmp_path_factory, small_corpus) -> Path:
     )
     assert result.returncode == 0, result.output
     return run_dir
+
+
+COMPANIES = ["Acme", "Zenith", "Borealis", "Calder", "Halberd", "Pinemark", "Takamori", "Ardent"]
+FILLER = "the company said on results revenue quarter analysts shares market outlook".split()
+
+
+def _sentence(rng, verb: str) -> str:
+    words = list(rng.choice(FILLER, size=6))
+    words.insert(int(rng.integers(0, 6)), verb)
+    return f"{rng.choice(COMPANIES)} " + " ".join(words) + "."
+
+
+@pytest.fixture(scope="session")
+def labeled_files(tmp_path_factory) -> dict[str, Path]:
+    """Easy generated tasks whose answer a tiny model can find from word identity."""
+    import csv
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    root = tmp_path_factory.mktemp("labeled")
+    files = {}
+
+    def write(name: str, header: list[str], rows: list[list]) -> None:
+        files[name] = root / f"{name}.csv"
+        with files[name].open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+
+    up, down = "rose", "fell"
+    write(
+        "classification",
+        ["text", "label"],
+        [
+            [_sentence(rng, verb), "up" if verb == up else "down"]
+            for verb in rng.choice([up, down], size=240)
+        ],
+    )
+    pairs = []
+    for _ in range(240):
+        first, second = rng.choice([up, down], size=2)
+        rises = ["none", "one", "both"][int(first == up) + int(second == up)]
+        pairs.append([_sentence(rng, first), _sentence(rng, second), rises])
+    write("pair-classification", ["text_a", "text_b", "label"], pairs)
+    regression = []
+    for _ in range(240):
+        count = int(rng.integers(0, 4))
+        words = list(rng.choice(FILLER, size=8 - count)) + [up] * count
+        rng.shuffle(words)
+        regression.append([" ".join(words), float(count)])
+    write("regression", ["text", "label"], regression)
+    tagged = []
+    for _ in range(240):
+        words = list(rng.choice(FILLER, size=7))
+        tags = ["O"] * 7
+        for position in rng.choice(7, size=2, replace=False):
+            words[position] = str(rng.choice(COMPANIES))
+            tags[position] = "B-ORG"
+        tagged.append([" ".join(words), " ".join(tags)])
+    write("token-classification", ["tokens", "tags"], tagged)
+    return files

@@ -75,3 +75,19 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path):
     with pytest.raises(TrainingDiverged, match=r"NaN/inf at step 5; last good checkpoint: step 4"):
         t.fit(model(), regression(nan_after=4), None, 20, {"loss": "mse"}, progress=False)
     assert t.run.checkpoint_steps() == [2, 4]
+
+
+def test_layerwise_learning_rates_scale_each_variables_update(tmp_path):
+    from ssl_domains.trainer import LayerwiseAdamW
+
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3, name="low"), keras.layers.Dense(1, name="high")]
+    )
+    before = [np.array(w) for w in net.get_weights()]
+    multipliers = {v.path: 0.0 for v in net.get_layer("low").weights}
+    net.compile(LayerwiseAdamW(multipliers, learning_rate=0.1, weight_decay=0.0), "mse")
+    net.fit(regression(), epochs=1, verbose=0)
+    after = net.get_weights()
+    np.testing.assert_array_equal(before[0], after[0])  # frozen by a zero multiplier
+    assert not np.allclose(before[2], after[2])

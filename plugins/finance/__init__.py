@@ -107,7 +107,6 @@ class FinanceDomain(TextDomain):
         "data.seq_len": 128,
         "train.steps": 600,
         "train.batch_size": 32,
-        "train.learning_rate": 1e-3,
     }
 
     def sample_corpus(self) -> list[Path]:

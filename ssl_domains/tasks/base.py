@@ -39,6 +39,7 @@ class Task:
     """
 
     name: ClassVar[str] = ""
+    modality: ClassVar[str] = "text"
     roles: ClassVar[tuple[str, ...]] = ()
     monitor: ClassVar[tuple[str, str]] = ("val_loss", "min")
     parity_key: ClassVar[str] = "probabilities"  # the output an export is checked on
@@ -95,7 +96,9 @@ class Task:
         ).prefetch(tf.data.AUTOTUNE)
 
     def inputs_only(self, data: LabeledSet, batch_size: int = 64) -> tf.data.Dataset:
-        return self.features(data).batch(batch_size).map(self.featurize)
+        # tf.data unpacks tuple elements (text pairs) into separate arguments.
+        batches = self.features(data).batch(batch_size)
+        return batches.map(lambda *x: self.featurize(x[0] if len(x) == 1 else x))
 
     # -- model ----------------------------------------------------------------------
 
@@ -153,12 +156,17 @@ def pooled_head(encoder: Encoder, units: int, dropout: float, name: str) -> kera
     train one) and it is the same representation the probes of `evaluate` use.
     """
     backbone = encoder.backbone
+    for layer in backbone.layers:
+        if layer.name == "pooled_dense":
+            layer.trainable = False  # the [CLS] pooler feeds nothing here
     inputs = {
         k: keras.Input(shape=v.shape[1:], dtype=v.dtype, name=k) for k, v in backbone.input.items()
     }
-    sequence = backbone(inputs)["sequence_output"]
+    outputs = backbone(inputs)
+    # Audio backbones say which frames are real; text ones mask by token.
+    mask = outputs["frame_mask"] if "frame_mask" in outputs else inputs["padding_mask"]
     pooled = keras.layers.GlobalAveragePooling1D(name="mean_pool")(
-        sequence, mask=inputs["padding_mask"]
+        outputs["sequence_output"], mask=mask
     )
     pooled = keras.layers.Dropout(dropout)(pooled)
     outputs = keras.layers.Dense(units, name="head")(pooled)
@@ -174,8 +182,7 @@ def load_finetuned(path: str | Path) -> tuple[Task, keras.Model]:
     if not (path / TASK_FILE).is_file():
         raise UserError(f"not a fine-tuned model (no {TASK_FILE}): {path}")
     meta = json.loads((path / TASK_FILE).read_text())
+    cls = task_class(meta["task"])  # importing the tasks registers their layers
     encoder = Encoder.load(str(path / "preset"), meta.get("sequence_length"))
-    import ssl_domains.recipes.masking  # noqa: F401  (registers our layers for safe loading)
-
-    model = keras.saving.load_model(path / MODEL_FILE)
-    return task_class(meta["task"])(encoder, meta.get("labels")), model
+    model = keras.saving.load_model(path / MODEL_FILE, compile=False)
+    return cls(encoder, meta.get("labels")), model

@@ -120,14 +120,15 @@ class PairClassification(Classification):
     duplicate detection, whether a clause matches a policy."""
 
     name = "pair-classification"
-    roles = ("text", "text_b", "label")
+    roles = ("text_a", "text_b", "label")
 
     def features(self, data):
-        return tf.data.Dataset.from_tensor_slices((data.columns["text"], data.columns["text_b"]))
+        return tf.data.Dataset.from_tensor_slices((data.columns["text_a"], data.columns["text_b"]))
 
     def featurize(self, pair):
         first, second = pair
-        return self.preprocessor((self.encoder.normalize(first), self.encoder.normalize(second)))
+        # Keyword `x`: a positional pair would be taken for `(x, y)`.
+        return self.preprocessor(x=(self.encoder.normalize(first), self.encoder.normalize(second)))
 
     def signature(self):
         return [
@@ -136,4 +137,4 @@ class PairClassification(Classification):
         ]
 
     def sample_inputs(self, data, count=8):
-        return [data.columns["text"][:count], data.columns["text_b"][:count]]
+        return [data.columns["text_a"][:count], data.columns["text_b"][:count]]

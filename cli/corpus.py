@@ -1,0 +1,102 @@
+"""`ssl-domains corpus inspect`: what pretraining would make of a corpus."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ssl_domains.config import resolve_config
+from ssl_domains.registry import registry
+
+corpus_app = typer.Typer(help="Look at a corpus before training on it.", no_args_is_help=True)
+out = Console()
+
+
+@corpus_app.command("inspect")
+def inspect(
+    paths: list[str] = typer.Argument(
+        None, help="Files, folders or globs (default: the domain's sample)."
+    ),
+    domain: str = typer.Option(
+        ..., "--domain", "-d", help="The domain whose reading and hygiene apply."
+    ),
+    tokenizer: str = typer.Option(
+        "", "--tokenizer", help="Also measure this pretrained tokenizer (a --from source)."
+    ),
+    extend_vocab: int = typer.Option(
+        0, "--extend-vocab", help="...and after extending it by N domain tokens."
+    ),
+    sets: list[str] = typer.Option(
+        None, "--set", help="Config overrides, e.g. --set data.text_field=body."
+    ),
+    plot: Path = typer.Option(None, "--plot", help="Write the length histogram as a PNG."),
+    json_out: Path = typer.Option(None, "--json", help="Write the full report as JSON."),
+) -> None:
+    """Documents, words, duplicates, redactions, skips, lengths and tokenizer fertility."""
+    from ssl_domains.backend import select_backend
+    from ssl_domains.pretraining import corpus_files
+
+    config = resolve_config(
+        registry(), flags={"run.domain": domain, "data.corpus": paths or None}, sets=sets or ()
+    )
+    select_backend("tensorflow")
+    from ssl_domains.inspection import inspect_corpus
+
+    adapter = registry().domain(config.run.domain)(config.domain)
+    files = corpus_files(adapter, config)
+    with out.status(f"reading {len(files)} file(s) and training a vocabulary"):
+        result = inspect_corpus(adapter, files, config, tokenizer, extend_vocab)
+    print_inspection(result)
+    if plot:
+        from ssl_domains.plots import histogram_png
+
+        histogram_png(result.report.lengths, f"{result.report.unit} per record", plot)
+        out.print(f"length histogram: {plot}")
+    if json_out:
+        json_out.write_text(
+            json.dumps({**asdict(result), "report": asdict(result.report)}, indent=2)
+        )
+
+
+def print_inspection(result) -> None:
+    report = result.report
+    counts = Table(title="corpus", show_header=False)
+    rows = [
+        ("files read", report.files),
+        ("files skipped", len(report.skipped_files)),
+        ("records read", report.records),
+        ("records undecodable", report.skipped_records),
+        ("documents kept", report.kept),
+        ("  train / validation", f"{report.train_records} / {report.validation_records}"),
+        (f"{report.unit} kept", f"{report.total:,.0f}"),
+    ]
+    rows += [(f"dropped: {k.replace('_', ' ')}", v) for k, v in sorted(report.dropped.items())]
+    rows += [(f"redacted: {k}", v) for k, v in sorted(report.redactions.items())]
+    for name, value in rows:
+        counts.add_row(name, str(value))
+    out.print(counts)
+    for path, reason in report.skipped_files.items():
+        out.print(f"  skipped {path}: {reason}")
+    if report.lengths:
+        hist = Table(title=f"record length ({report.unit})")
+        hist.add_column(report.unit, justify="right")
+        hist.add_column("documents", justify="right")
+        hist.add_column("")
+        top = max(report.lengths.values())
+        for span, count in report.lengths.items():
+            hist.add_row(span, str(count), "█" * max(1, round(30 * count / top)))
+        out.print(hist)
+    if result.fertility:
+        tokens = Table(title="tokenizer fertility (tokens per word; lower keeps more words whole)")
+        for column in ("tokenizer", "vocabulary", "tokens/word"):
+            tokens.add_column(column)
+        for name, value in result.fertility.items():
+            tokens.add_row(name, f"{result.vocabulary_sizes[name]:,}", f"{value:.3f}")
+        out.print(tokens)
+    if result.added_tokens:
+        out.print("added tokens (first 20): " + " ".join(result.added_tokens[:20]))

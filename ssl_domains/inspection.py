@@ -1,0 +1,88 @@
+"""`inspect_corpus`: what pretraining would make of a corpus, without training.
+
+The corpus goes through the same reading, redaction, quality checks and duplicate
+removal as in `pretrain`; then the domain's WordPiece vocabulary is trained on it
+and its fertility (tokens per word) measured, next to a pretrained tokenizer's
+before and after `--extend-vocab`, if one is given.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ssl_domains.config import RunConfig
+from ssl_domains.domain import ReadOptions
+from ssl_domains.prepare import CorpusReport, prepare_corpus
+
+
+@dataclass
+class Inspection:
+    report: CorpusReport
+    fertility: dict[str, float] = field(default_factory=dict)
+    vocabulary_sizes: dict[str, int] = field(default_factory=dict)
+    added_tokens: list[str] = field(default_factory=list)
+
+
+def fertility(texts, tokenizer, normalizer, max_documents: int = 5000) -> float:
+    """Tokens per whitespace-separated word, over (a sample of) the texts."""
+    import tensorflow as tf
+
+    def count(batch):
+        normalized = normalizer(batch) if normalizer is not None else batch
+        return (
+            tf.reduce_sum(tokenizer(normalized).row_lengths()),
+            tf.reduce_sum(tf.strings.split(normalized).row_lengths()),
+        )
+
+    tokens = words = 0
+    for batch_tokens, batch_words in texts.take(max_documents).batch(256).map(count):
+        tokens, words = tokens + int(batch_tokens), words + int(batch_words)
+    return tokens / max(words, 1)
+
+
+def inspect_corpus(
+    domain, files: list[Path], config: RunConfig, tokenizer_source: str = "", extend: int = 0
+) -> Inspection:
+    """Prepare `files` in a scratch directory and measure the corpus and its tokenizers."""
+    import tensorflow as tf
+
+    from ssl_domains import text
+    from ssl_domains.encoder import Encoder
+    from ssl_domains.pretraining import deduplicator
+    from ssl_domains.sources import resolve_source
+
+    options = ReadOptions(config.data.text_field, config.data.text_column, config.data.txt_mode)
+    with tempfile.TemporaryDirectory() as scratch:
+        report = prepare_corpus(
+            domain,
+            files,
+            Path(scratch),
+            options,
+            config.data.validation_fraction,
+            dedup=deduplicator(config),
+        )
+        paths = [str(Path(scratch) / f) for f in report.train_files + report.validation_files]
+        records = tf.data.TFRecordDataset(paths)
+        result = Inspection(report)
+        if domain.modality != "text":
+            return result
+        normalizer = text.domain_normalizer(domain)
+        own = text.fresh_vocabulary(domain, config, records)
+        result.fertility["domain vocabulary"] = fertility(records, own, normalizer)
+        result.vocabulary_sizes["domain vocabulary"] = own.vocabulary_size()
+        if tokenizer_source:
+            encoder = Encoder.load(resolve_source(tokenizer_source))
+            name = tokenizer_source
+            result.fertility[name] = fertility(records, encoder.tokenizer, normalizer)
+            result.vocabulary_sizes[name] = encoder.tokenizer.vocabulary_size()
+            if extend:
+                extended, result.added_tokens, _ = text.extended_tokenizer(
+                    encoder.tokenizer, domain, records, normalizer, extend
+                )
+                if extended is not None:
+                    name = f"{tokenizer_source} + {len(result.added_tokens)} domain tokens"
+                    result.fertility[name] = fertility(records, extended, normalizer)
+                    result.vocabulary_sizes[name] = extended.vocabulary_size()
+    return result
