@@ -33,7 +33,7 @@ def export(
 
 def predict(
     source: Path = typer.Argument(..., help="A fine-tuning run or an exported SavedModel."),
-    texts: list[str] = typer.Argument(None, help="Texts to predict on."),
+    texts: list[str] = typer.Argument(None, help="Texts (or audio files, for audio models)."),
     file: Path = typer.Option(None, "--file", help="A file of inputs, one per line."),
     top: int = typer.Option(3, "--top", help="Classes to show per input."),
 ) -> None:

@@ -10,7 +10,7 @@ import sys
 
 import typer
 from rich.console import Console
-from ssl_domains.cli import catalog, corpus, doctor, evaluate, export, finetune, pretrain
+from ssl_domains.cli import catalog, corpus, doctor, evaluate, export, finetune, plugins, pretrain
 
 from ssl_domains.errors import TrainingDiverged, UserError
 
@@ -29,6 +29,7 @@ app.command("evaluate")(evaluate.evaluate)
 app.add_typer(catalog.domains_app, name="domains")
 app.add_typer(catalog.recipes_app, name="recipes")
 app.add_typer(corpus.corpus_app, name="corpus")
+app.add_typer(plugins.plugins_app, name="plugins")
 app.command("doctor")(doctor.doctor)
 
 err = Console(stderr=True)

@@ -118,24 +118,19 @@ def _print_plan(config) -> None:
 
 def _print_result(result, config) -> None:
     m, report = result.metrics, result.report
+    recipe = registry().recipe(config.run.recipe)
     table = Table(title=f"{config.run.domain} · {config.run.recipe} · {result.step} steps")
     table.add_column("held-out metric")
     table.add_column("model", justify="right")
-    table.add_column("unigram baseline", justify="right")
-    if "masked_accuracy" in m:
-        table.add_row(
-            "masked-token accuracy",
-            f"{m['masked_accuracy']:.3f}",
-            f"{m.get('unigram_accuracy', float('nan')):.3f}",
-        )
-        table.add_row(
-            "masked-token loss (nats)",
-            f"{m['masked_loss']:.3f}",
-            f"{m.get('unigram_loss', float('nan')):.3f}",
-        )
-    else:
-        for key, value in m.items():
-            table.add_row(key, f"{value:.4f}", "")
+    table.add_column("baseline", justify="right")
+    shown = set()
+    for label, (metric, baseline) in recipe.comparisons.items():
+        if metric in m:
+            table.add_row(label, f"{m[metric]:.3f}", f"{m.get(baseline, float('nan')):.3f}")
+            shown |= {metric, baseline}
+    for key, value in m.items():
+        if key not in shown:
+            table.add_row(key.replace("_", " "), f"{value:.4g}", "")
     out.print(table)
     skipped = report.skipped_records + len(report.skipped_files)
     out.print(

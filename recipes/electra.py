@@ -24,6 +24,7 @@ Follows the paper and its code:
   code); a sampled token equal to the original counts as original.
 - Sizes: `small` is ELECTRA-Small (12 layers, hidden 256, embeddings 128, 4 heads,
   feed-forward 1024), `base` ELECTRA-Base; `nano` and `tiny` are scaled down for CPU.
+  Peak learning rate 5e-4 (Small and below) or 2e-4 (Base), as the paper.
 
 Departures: masking reuses the `mlm` recipe's batches, so whole-word and span masking
 (`masking`) are available too, and documents are cut into consecutive `seq_len`
@@ -33,6 +34,10 @@ the preset's backbone (as in the paper, the discriminator alone is fine-tuned); 
 are saved in `preset/electra/` so that `--from` a previous ELECTRA run continues with
 a trained generator instead of a random one, which would first feed the discriminator
 trivially easy replacements.
+
+Held-out evaluation: the discriminator's accuracy, and replaced-token precision,
+recall and F1, next to the "all tokens original" baseline; its log-loss next to that of
+the base rate (see `Electra.evaluate`); the generator's masked-token accuracy.
 
 `--from` a BERT preset works too: the generator then shares the BERT embeddings and
 the kept, fine-tunable model is that BERT. Other families stop with a one-line error.
@@ -119,6 +124,10 @@ class Electra(Recipe):
     modalities = ("text",)
     sizes = ELECTRA_SIZES
     Config = ElectraConfig
+    comparisons = {
+        "discriminator accuracy": ("discriminator_accuracy", "all_original_accuracy"),
+        "discriminator loss (nats)": ("discriminator_loss", "base_rate_loss"),
+    }
 
     def build_backbone(self, size: str, **dims: Any):
         import keras_hub
@@ -158,9 +167,14 @@ class Electra(Recipe):
         return model
 
     def default_learning_rate(self, backbone) -> float:
-        """The paper's 5e-4 for ELECTRA-Small and 2e-4 for Base; 3e-3 for nano and tiny."""
+        """The paper's 5e-4 for ELECTRA-Small (and smaller), 2e-4 for Base.
+
+        Larger steps train the generator faster than the discriminator can follow: on
+        the finance sample (tiny, 300 steps) the discriminator's held-out loss beat the
+        base rate's by 0.014 at 5e-4, by 0.005 at 1e-3 and not at all at 3e-3.
+        """
         width = getattr(backbone, "hidden_dim", 768)
-        return 3e-3 if width <= 128 else 5e-4 if width <= 256 else 2e-4
+        return 5e-4 if width <= 256 else 2e-4
 
     def batches(self, records, encoder, batch_size, training, seed=0):
         """The `mlm` recipe's batches, with the masking slots' weights also in `x`."""
@@ -187,9 +201,9 @@ class Electra(Recipe):
         base rate in log-loss long before it beats "all original" in accuracy.
 
         Scores are over real (non-padding) tokens; `generator_accuracy` and
-        `generator_loss` are over the masked ones.
+        `generator_loss` are over the masked ones. The masks are the fixed validation
+        masks, the replacements fresh samples of the generator.
         """
-        import keras
         import numpy as np
 
         hits = nll = masked = 0.0
@@ -204,10 +218,14 @@ class Electra(Recipe):
             hits += float(((logits.argmax(-1) == y) * weights).sum())
             masked += float(weights.sum())
 
-            labels = keras.ops.convert_to_numpy(model.discriminator_labels(x, y, out))
-            scores = out["discriminator_logits"].astype(np.float64)
+            # The labels of `model.discriminator_labels`, in NumPy: replaced = differs
+            # from the masked input with the targets put back.
+            original = x["token_ids"].copy()
+            rows, slots = np.nonzero(weights > 0)
+            original[rows, x["mask_positions"][rows, slots]] = y[rows, slots]
             mask = x["padding_mask"].astype(bool)
-            labels, scores = labels[mask].astype(bool), scores[mask]
+            labels = (out["corrupted_ids"] != original)[mask]
+            scores = out["discriminator_logits"].astype(np.float64)[mask]
             detected = scores > 0
             true_pos += float((detected & labels).sum())
             false_pos += float((detected & ~labels).sum())

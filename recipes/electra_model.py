@@ -236,6 +236,8 @@ class ElectraPretrainer(keras.Model):
             1, kernel_initializer=init(), name="discriminator_logit"
         )
         self.discriminator_logit.build((None, None, hidden_dim))
+        # Every layer is built, so weights load (e.g. on `--resume`) before any call.
+        self.built = True
 
         self.seed_generator = keras.random.SeedGenerator(seed)
         self.generator_loss_tracker = keras.metrics.Mean(name="generator_loss")

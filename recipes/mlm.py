@@ -78,6 +78,10 @@ class MaskedLanguageModeling(Recipe):
     modalities = ("text",)
     sizes = BERT_SIZES
     Config = MLMConfig
+    comparisons = {
+        "masked-token accuracy": ("masked_accuracy", "unigram_accuracy"),
+        "masked-token loss (nats)": ("masked_loss", "unigram_loss"),
+    }
 
     def build_backbone(self, size: str, **dims: Any):
         import keras_hub

@@ -166,6 +166,7 @@ def finetune(
     run = RunDirectory.create(config, name)
 
     task = task_cls(encoder, labels)
+    getattr(task, "preprocessor", None)  # fail here, in one line, if the family has none
     train_cfg = config.train
     if not train_cfg.learning_rate:
         train_cfg.learning_rate = 5e-3 if train_cfg.freeze_backbone else 2e-4

@@ -36,6 +36,8 @@ class Recipe:
         sizes: backbone sizes by name (`"tiny"`, `"small"`, `"base"`, ...).
         defaults: config overrides this recipe wants, as dotted keys.
         Config: dataclass of the recipe's hyperparameters (the `[recipe]` section).
+        comparisons: `evaluate` metrics to print next to their baselines, as
+            `{"label": ("metric", "baseline metric")}`.
         api_version: the `ssl_domains.PLUGIN_API_VERSION` it targets.
 
     The core calls, in order: `build_backbone` (or loads one from `--from`),
@@ -83,6 +85,8 @@ class Recipe:
     defaults: ClassVar[dict[str, Any]] = {}
     Config: ClassVar[type] = NoOptions
     api_version: ClassVar[int] = PLUGIN_API_VERSION
+    # How to print `evaluate`'s metrics: a label -> (metric, baseline metric).
+    comparisons: ClassVar[dict[str, tuple[str, str]]] = {}
 
     def __init__(self, config: Any = None):
         self.config = config if config is not None else self.Config()

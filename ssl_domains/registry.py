@@ -4,12 +4,18 @@ First-party plugins are registered in ssl-domains' own pyproject exactly as a
 third-party package registers its own, so nothing is privileged. A plugin that
 fails to import or does not satisfy the API is kept as broken, with its reason,
 and never breaks the CLI.
+
+For reproducible runs, two environment variables narrow what loads:
+`SSL_DOMAINS_PLUGINS=a,b` loads only these third-party plugins (by plugin or
+distribution name) besides the first-party ones, and
+`SSL_DOMAINS_DISABLE_PLUGIN_AUTOLOAD=1` loads first-party plugins only.
 """
 
 from __future__ import annotations
 
 import difflib
 import functools
+import os
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -21,6 +27,8 @@ from ssl_domains.recipe import Recipe
 
 GROUPS = {"domain": "ssl_domains.domains", "recipe": "ssl_domains.recipes"}
 FIRST_PARTY = "ssl-domains"
+ONLY_VARIABLE = "SSL_DOMAINS_PLUGINS"
+NO_AUTOLOAD_VARIABLE = "SSL_DOMAINS_DISABLE_PLUGIN_AUTOLOAD"
 
 
 @dataclass(frozen=True)
@@ -34,10 +42,17 @@ class Plugin:
     version: str
     obj: Any = None
     error: str | None = None
+    disabled: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.error is None and self.disabled is None
+
+    @property
+    def status(self) -> str:
+        if self.disabled:
+            return f"disabled ({self.disabled})"
+        return "ok" if self.error is None else f"broken: {self.error}"
 
     @property
     def origin(self) -> str:
@@ -63,6 +78,20 @@ def _check(kind: str, name: str, obj: Any) -> str | None:
     return None
 
 
+def _disabled_by_environment(name: str, distribution: str) -> str | None:
+    """Why the environment keeps a third-party plugin from loading, if it does."""
+    if distribution == FIRST_PARTY:
+        return None
+    if os.environ.get(NO_AUTOLOAD_VARIABLE, "").strip() not in ("", "0", "false"):
+        return f"{NO_AUTOLOAD_VARIABLE} is set"
+    only = os.environ.get(ONLY_VARIABLE)
+    if only is not None:
+        wanted = {item.strip() for item in only.split(",") if item.strip()}
+        if name not in wanted and distribution not in wanted:
+            return f"not in {ONLY_VARIABLE}"
+    return None
+
+
 def _load(kind: str, ep: EntryPoint) -> Plugin:
     dist = ep.dist
     meta = dict(
@@ -72,6 +101,9 @@ def _load(kind: str, ep: EntryPoint) -> Plugin:
         distribution=dist.name if dist else "?",
         version=dist.version if dist else "?",
     )
+    disabled = _disabled_by_environment(ep.name, meta["distribution"])
+    if disabled:
+        return Plugin(**meta, disabled=disabled)  # not even imported
     try:
         obj = ep.load()
     except Exception as error:  # a broken plugin must never break the CLI
@@ -87,7 +119,8 @@ class Registry:
         self.plugins = plugins
         self.domains = {p.name: p for p in plugins if p.kind == "domain" and p.ok}
         self.recipes = {p.name: p for p in plugins if p.kind == "recipe" and p.ok}
-        self.broken = [p for p in plugins if not p.ok]
+        self.broken = [p for p in plugins if p.error is not None]
+        self.disabled = [p for p in plugins if p.disabled is not None]
 
     @classmethod
     def discover(cls) -> Registry:
@@ -101,9 +134,9 @@ class Registry:
         table = self.domains if kind == "domain" else self.recipes
         if name in table:
             return table[name].obj
-        broken = [p for p in self.broken if p.kind == kind and p.name == name]
-        if broken:
-            raise UserError(f"{kind} {name!r} is installed but broken: {broken[0].error}")
+        for p in self.plugins:
+            if p.kind == kind and p.name == name and not p.ok:
+                raise UserError(f"{kind} {name!r} is installed but {p.status}")
         close = difflib.get_close_matches(name, table, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise UserError(

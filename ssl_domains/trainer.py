@@ -102,7 +102,7 @@ class Trainer:
         """
         self.run.checkpoints.mkdir(parents=True, exist_ok=True)
         model.compile(optimizer=self.optimizer(total_steps, lr_multipliers), **compile_args)
-        start = self._restore(model) if resume else 0
+        start = self._restore(model, train_batches) if resume else 0
         interval = interval or self.train.checkpoint_every
         guard = NanGuard()
         metrics = MetricsLog(self.run, self.train.log_every, units)
@@ -139,12 +139,15 @@ class Trainer:
         step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         return FitResult(step, start or None, history, metrics.last)
 
-    def _restore(self, model: keras.Model) -> int:
+    def _restore(self, model: keras.Model, batches) -> int:
         """Load the newest checkpoint (weights and optimizer state); return its step."""
         latest = self.run.latest_checkpoint()
         if latest is None:
             return 0
         step, path = latest
+        if not model.built:  # subclassed models build on their first batch
+            batch = next(iter(batches))
+            model(batch[0] if isinstance(batch, tuple) else batch)
         model.optimizer.build(model.trainable_variables)
         model.load_weights(str(path))
         return int(keras.ops.convert_to_numpy(model.optimizer.iterations)) or step

@@ -123,9 +123,10 @@ def grow_backbone(
     its embedding starts as their mean, a better start than noise.
     """
     config = backbone.get_config()
-    if "vocabulary_size" not in config:
+    key = next((k for k in ("vocabulary_size", "vocab_size") if k in config), None)
+    if key is None:
         raise UserError(f"{type(backbone).__name__} has no vocabulary to extend")
-    config["vocabulary_size"] = vocabulary_size
+    config[key] = vocabulary_size
     grown = type(backbone).from_config(config)
 
     def mean_of_pieces(old: np.ndarray, fresh: np.ndarray) -> np.ndarray:

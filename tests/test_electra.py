@@ -141,6 +141,23 @@ def test_generator_inputs_mask_eighty_five_percent_and_keep_the_rest():
     assert masked / (masked + kept) == pytest.approx(0.85, abs=0.05)
 
 
+def test_evaluation_sets_the_discriminator_next_to_its_trivial_baselines(electra):
+    recipe, enc, model, _ = electra
+    rng = np.random.default_rng(5)
+    docs = [" ".join(rng.choice(WORDS[:40], size=LENGTH - 2)) for _ in range(40)]
+    held_out = recipe.batches(tf.data.Dataset.from_tensor_slices(docs), enc, 16, training=False)
+    scores = recipe.evaluate(model, held_out, enc)
+    rate = scores["replaced_fraction"]
+    assert 0.05 < rate < 0.2
+    assert scores["all_original_accuracy"] == pytest.approx(1 - rate)
+    assert scores["base_rate_loss"] == pytest.approx(
+        -rate * np.log(rate) - (1 - rate) * np.log1p(-rate)
+    )
+    assert 0 <= scores["replaced_recall"] <= 1 and 0 <= scores["generator_accuracy"] <= 1
+    for label, (metric, baseline) in recipe.comparisons.items():
+        assert metric in scores and baseline in scores, label
+
+
 def test_continuing_from_an_electra_preset_restores_its_generator(electra, tmp_path):
     recipe, enc, model, _ = electra
     recipe.save(model, enc, tmp_path / "preset")
@@ -148,6 +165,15 @@ def test_continuing_from_an_electra_preset_restores_its_generator(electra, tmp_p
     again = Electra().build_model(Encoder.load(str(tmp_path / "preset")), str(tmp_path / "preset"))
     for saved, restored in zip(model.head_variables(), again.head_variables(), strict=True):
         np.testing.assert_array_equal(np.asarray(saved), np.asarray(restored))
+
+
+def test_a_checkpoint_restores_both_networks_before_any_call(electra, tmp_path):
+    recipe, enc, model, _ = electra
+    model.save_weights(str(tmp_path / "step.weights.h5"))
+    fresh = recipe.build_model(encoder(recipe))  # as `--resume` does: load, then train
+    fresh.load_weights(str(tmp_path / "step.weights.h5"))
+    for saved, loaded in zip(model.weights, fresh.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(saved), np.asarray(loaded))
 
 
 def test_a_bert_backbone_can_be_the_discriminator():
@@ -219,9 +245,12 @@ def test_electra_trains_on_each_backend_and_its_discriminator_beats_the_base_rat
     final = next(m for m in logged if m.get("final"))
     # Held out, the discriminator's scores beat the best constant guess (the base rate
     # of replaced tokens), and it is never worse than calling every token original.
+    # (In 40 nano steps it is not yet sure enough of any token to flag it: accuracy
+    # above "all original" takes a few hundred steps of a larger model.)
     assert final["discriminator_loss"] < final["base_rate_loss"] - 0.01, final
     assert final["discriminator_accuracy"] >= final["all_original_accuracy"] - 0.002, final
     assert 0.1 < final["replaced_fraction"] < 0.16, final
-    assert final["generator_accuracy"] > 0, final
+    vocabulary = (run / "preset" / "assets" / "tokenizer" / "vocabulary.txt").read_text()
+    assert final["generator_loss"] < np.log(len(vocabulary.splitlines())) - 0.3, final
     assert (run / "preset" / "electra" / "heads.json").is_file()
-    assert "discriminator_accuracy" in result.stdout
+    assert "discriminator accuracy" in result.stdout

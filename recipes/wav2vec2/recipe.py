@@ -59,6 +59,7 @@ class Wav2Vec2(Recipe):
     modalities = ("audio",)
     sizes = BACKBONE_SIZES
     Config = Wav2Vec2Config
+    comparisons = {"contrastive accuracy": ("contrastive_accuracy", "chance_accuracy")}
 
     def build_backbone(self, size: str, **dims: Any):
         from ssl_domains.recipes.wav2vec2.backbone import Wav2Vec2Backbone
@@ -118,11 +119,10 @@ class Wav2Vec2(Recipe):
             return wave[start : start + crop]
 
         def with_mask(waves):
+            # Always `crop` samples wide: one static shape, so XLA (JAX, TPU) compiles once.
             return {
-                "waveform": waves.to_tensor(),
-                "padding_mask": tf.sequence_mask(
-                    waves.row_lengths(), tf.shape(waves.to_tensor())[1]
-                ),
+                "waveform": waves.to_tensor(shape=[None, crop]),
+                "padding_mask": tf.sequence_mask(waves.row_lengths(), crop),
             }
 
         crops = records.map(random_crop, num_parallel_calls=tf.data.AUTOTUNE)

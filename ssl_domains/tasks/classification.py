@@ -63,7 +63,13 @@ class Classification(Task):
 
         from ssl_domains.families import class_for
 
-        cls = class_for(keras_hub.models.TextClassifierPreprocessor, self.encoder.backbone)
+        try:
+            cls = class_for(keras_hub.models.TextClassifierPreprocessor, self.encoder.backbone)
+        except UserError:
+            # Families without one (ELECTRA) pack WordPiece ids exactly as BERT does.
+            if not isinstance(self.encoder.tokenizer, keras_hub.models.BertTokenizer):
+                raise
+            cls = keras_hub.models.BertTextClassifierPreprocessor
         return cls(tokenizer=self.encoder.tokenizer, sequence_length=self.encoder.sequence_length)
 
     def features(self, data: LabeledSet) -> tf.data.Dataset:

@@ -1,0 +1,65 @@
+"""`ssl-domains plugins …`: what is installed, and a scaffold for a new one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ssl_domains.registry import registry
+
+plugins_app = typer.Typer(help="List installed plugins, or write a new one.", no_args_is_help=True)
+out = Console()
+
+
+@plugins_app.command("list")
+def list_plugins(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    show_all: bool = typer.Option(
+        False, "--all", help="Also list plugins the environment disabled."
+    ),
+) -> None:
+    """Every domain and recipe plugin: provider, origin and status."""
+    plugins = [p for p in registry().plugins if show_all or p.disabled is None]
+    if as_json:
+        rows = [
+            {
+                "name": p.name,
+                "kind": p.kind,
+                "distribution": p.distribution,
+                "version": p.version,
+                "origin": p.origin,
+                "target": p.target,
+                "status": "ok" if p.ok else ("disabled" if p.disabled else "broken"),
+                "reason": p.error or p.disabled,
+            }
+            for p in plugins
+        ]
+        print(json.dumps(rows, indent=2))
+        return
+    table = Table(title="plugins")
+    for column in ("name", "kind", "distribution", "origin", "status"):
+        table.add_column(column)
+    for p in plugins:
+        style = "" if p.ok else "red" if p.error else "yellow"
+        table.add_row(
+            p.name, p.kind, f"{p.distribution} {p.version}", p.origin, p.status, style=style
+        )
+    out.print(table)
+
+
+@plugins_app.command("new")
+def new(
+    name: str = typer.Argument(..., help="The domain's name, e.g. claims."),
+    modality: str = typer.Option("text", "--modality", help="text, audio, image or image-text."),
+    directory: Path = typer.Option(Path("."), "--dir", help="Where to create ssl-domains-NAME/."),
+) -> None:
+    """Write an installable plugin package: adapter, sample data, README, tests."""
+    from ssl_domains.scaffold import new_plugin
+
+    root = new_plugin(name, modality, directory)
+    out.print(f"wrote [bold]{root}[/bold]")
+    out.print(f"next: pip install -e {root} && ssl-domains pretrain --domain {name} --steps 5")

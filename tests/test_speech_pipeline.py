@@ -1,0 +1,154 @@
+"""Speech end to end: wav2vec 2.0 pretraining on each backend, keyword and CTC
+fine-tuning, and a SavedModel that serves waveforms."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import metrics, run_cli
+from ssl_domains.plugins.speech import AUDIO, KEYWORDS
+
+NANO = [
+    "--set",
+    "model.size=nano",
+    "--batch-size",
+    "8",
+    "--set",
+    "train.log_every=10",
+    "--set",
+    "recipe.crop_seconds=1.0",
+]
+
+
+def final(run_dir):
+    return next(m for m in metrics(run_dir) if m.get("final"))
+
+
+@pytest.fixture(scope="module")
+def speech_run(tmp_path_factory):
+    """wav2vec 2.0 (tiny) pretrained on the sample plus a corrupt file, on TensorFlow."""
+    root = tmp_path_factory.mktemp("speech")
+    corpus = root / "corpus"
+    shutil.copytree(AUDIO, corpus)
+    (corpus / "broken.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(64))
+    run = root / "run"
+    result = run_cli(
+        "pretrain",
+        "--domain",
+        "speech",
+        "--corpus",
+        str(corpus),
+        "--steps",
+        "60",
+        "--run-dir",
+        str(run),
+        *NANO,
+        "--set",
+        "model.size=tiny",
+        "--set",
+        "train.checkpoint_every=30",
+        "--set",
+        "train.learning_rate=1e-3",
+    )
+    assert result.returncode == 0, result.output
+    return run, result
+
+
+def test_a_corrupt_wav_in_the_corpus_is_skipped_and_reported(speech_run):
+    run, result = speech_run
+    assert "skipped 0 records and 1 files" in result.stdout
+    report = json.loads((run / "data" / "corpus.json").read_text())
+    assert list(report["skipped_files"]) == [str(run.parent / "corpus" / "broken.wav")]
+    assert report["unit"] == "seconds" and report["total"] > 100
+
+
+def test_pretraining_logs_codebook_perplexity_and_beats_chance(speech_run):
+    run, _ = speech_run
+    logged = [m["perplexity"] for m in metrics(run) if "perplexity" in m and "loss" in m]
+    assert len(logged) == 6 and all(1 <= p <= 2 * 32 for p in logged)  # G=2 codebooks of 32
+    scores = final(run)
+    # The true quantized target scores above every distractor far more often than chance.
+    assert scores["contrastive_accuracy"] > 1.5 * scores["chance_accuracy"]
+
+
+@pytest.mark.parametrize("other", ["jax", "torch"])
+def test_wav2vec2_trains_on_jax_and_pytorch(tmp_path, other):
+    run = tmp_path / "run"
+    result = run_cli(
+        "pretrain",
+        "--domain",
+        "speech",
+        "--steps",
+        "20",
+        "--run-dir",
+        str(run),
+        *NANO,
+        backend=other,
+    )
+    assert result.returncode == 0, result.output
+    scores = final(run)
+    assert scores["contrastive_accuracy"] > scores["chance_accuracy"]
+    assert np.isfinite([m["loss"] for m in metrics(run) if "loss" in m]).all()
+
+
+@pytest.fixture(scope="module")
+def keyword_model(speech_run, tmp_path_factory):
+    run, _ = speech_run
+    tuned = tmp_path_factory.mktemp("keywords") / "ft"
+    result = run_cli(
+        "finetune", str(run), "--run-dir", str(tuned), "--epochs", "8", "--learning-rate", "2e-3"
+    )
+    assert result.returncode == 0, result.output
+    return tuned
+
+
+def test_keyword_classification_from_the_pretrained_encoder_beats_chance(keyword_model):
+    report = json.loads((keyword_model / "report.json").read_text())
+    assert len(report["per_class"]) == 12
+    assert report["accuracy"] > 2 / 12
+
+
+def test_the_audio_savedmodel_serves_waveforms_like_the_keras_model(keyword_model, tmp_path):
+    import tensorflow as tf
+
+    from ssl_domains.audio import read_audio
+
+    out = tmp_path / "serving"
+    result = run_cli("export", str(keyword_model), "--out", str(out))
+    assert result.returncode == 0, result.output
+    assert "outputs match the Keras model" in result.stdout
+    serve = tf.saved_model.load(str(out)).signatures["serving_default"]
+    first = KEYWORDS.read_text().splitlines()[1].split(",")[0]
+    clip = read_audio(KEYWORDS.parent / first)
+    padded = np.zeros((2, len(clip) + 8000), np.float32)
+    padded[0, : len(clip)] = clip
+    padded[1, : len(clip)] = clip * 0.25  # quieter: the graph normalises loudness
+    got = serve(waveform=tf.constant(padded))
+    np.testing.assert_allclose(got["probabilities"][0], got["probabilities"][1], atol=1e-4)
+
+
+def test_ctc_fine_tuning_reports_character_error_rate_and_exports_text(speech_run, tmp_path):
+    run, _ = speech_run
+    transcripts = KEYWORDS.parent / "transcripts.csv"
+    tuned = tmp_path / "ctc"
+    result = run_cli(
+        "finetune",
+        str(run),
+        "--task",
+        "ctc",
+        "--data",
+        str(transcripts),
+        "--run-dir",
+        str(tuned),
+        "--epochs",
+        "2",
+    )
+    assert result.returncode == 0, result.output
+    report = json.loads((tuned / "report.json").read_text())
+    assert 0 <= report["cer"] <= 1.5
+    exported = run_cli("export", str(tuned), "--out", str(tmp_path / "serving"))
+    assert exported.returncode == 0, exported.output
+    clip = KEYWORDS.parent / KEYWORDS.read_text().splitlines()[1].split(",")[0]
+    shown = run_cli("predict", str(tmp_path / "serving"), str(clip))
+    assert shown.returncode == 0 and "transcript" in shown.stdout
