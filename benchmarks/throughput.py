@@ -1,10 +1,12 @@
 """Pretraining throughput per backend, on the same config.
 
 Runs `ssl-domains pretrain` once per backend in a fresh process (a Keras backend is
-fixed per process) and reports the median tokens/s over the logged windows after
-the first (which includes compilation), plus the wall time of the whole command.
+fixed per process) and reports the median throughput (tokens/s for text, frames/s
+for audio) over the logged windows after the first (which includes compilation),
+the wall time of the whole command, and the held-out score next to its baseline.
 
     python benchmarks/throughput.py                       # finance, tiny, 200 steps
+    python benchmarks/throughput.py --domain speech --steps 100
     python benchmarks/throughput.py --steps 400 --backends jax torch
 """
 
@@ -46,14 +48,24 @@ def measure(backend: str, domain: str, steps: int, extra: list[str]) -> dict:
         if done.returncode:
             return {"backend": backend, "error": done.stderr.strip().splitlines()[-1]}
         lines = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
-        rates = [x["tokens_per_s"] for x in lines if "tokens_per_s" in x][1:]
+        unit = next(k for x in lines for k in x if k.endswith("_per_s"))
+        rates = [x[unit] for x in lines if unit in x][1:] or [x[unit] for x in lines if unit in x]
         final = next(x for x in lines if x.get("final"))
+        score, baseline = next(
+            (k, b)
+            for k, b in (
+                ("masked_accuracy", "unigram_accuracy"),
+                ("contrastive_accuracy", "chance_accuracy"),
+                ("discriminator_accuracy", "all_original_accuracy"),
+            )
+            if k in final
+        )
         return {
             "backend": backend,
-            "tokens_per_s": round(statistics.median(rates)),
+            "unit": unit.removesuffix("_per_s"),
+            "rate": round(statistics.median(rates)),
             "wall_s": round(wall, 1),
-            "masked_accuracy": round(final["masked_accuracy"], 3),
-            "unigram_accuracy": round(final["unigram_accuracy"], 3),
+            "score": f"{score} {final[score]:.3f} (baseline {final.get(baseline, 0.0):.3f})",
         }
 
 
@@ -63,18 +75,18 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
     parser.add_argument("--set", action="append", default=[], dest="sets")
+    parser.add_argument("--recipe", default=None)
     args = parser.parse_args()
     extra = [a for s in args.sets for a in ("--set", s)]
-    print(f"{'backend':<12}{'tokens/s':>10}{'wall s':>9}{'masked acc':>12}{'unigram':>9}")
+    extra += ["--recipe", args.recipe] if args.recipe else []
+    print(f"{'backend':<12}{'per second':>18}{'wall s':>9}  held-out")
     for backend in args.backends:
         r = measure(backend, args.domain, args.steps, extra)
         if "error" in r:
             print(f"{backend:<12} failed: {r['error']}")
             continue
-        print(
-            f"{backend:<12}{r['tokens_per_s']:>10,}{r['wall_s']:>9}"
-            f"{r['masked_accuracy']:>12}{r['unigram_accuracy']:>9}"
-        )
+        rate = f"{r['rate']:,} {r['unit']}"
+        print(f"{backend:<12}{rate:>18}{r['wall_s']:>9}  {r['score']}")
 
 
 if __name__ == "__main__":

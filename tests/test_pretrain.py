@@ -1,5 +1,7 @@
 """Pretraining end to end through the CLI, on each backend."""
 
+import json
+
 import numpy as np
 import pytest
 from conftest import QUICK, metrics, run_cli
@@ -134,45 +136,74 @@ def test_a_corpus_with_undecodable_files_finishes_and_reports_the_skips(tmp_path
     assert "binary file (contains NUL bytes)" in result.stdout
 
 
+def test_a_masked_word_is_recovered_from_its_context(tmp_path):
+    """Eight fixed sentences, each word predictable from its neighbours: after a short
+    run the model must fill a masked word back in."""
+    import keras_hub
+
+    import ssl_domains.tokenizer  # noqa: F401
+
+    sentences = [
+        "the fund bought shares of acme on monday morning",
+        "the bank sold bonds of zenith on friday evening",
+        "analysts raised targets for calder after strong results",
+        "investors dumped stock in borealis after weak guidance",
+        "the board approved a dividend for halberd holders",
+        "regulators fined pinemark over late filings",
+        "the lender cut rates for takamori borrowers",
+        "traders bid up ardent ahead of earnings",
+    ]
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(f"{s} {i}" for i in range(60) for s in sentences) + "\n")
+    run = tmp_path / "run"
+    pretrain(run, "--steps", "150", "--set", "data.deduplicate=false", corpus=corpus)
+    model = keras_hub.models.MaskedLM.from_preset(str(run / "preset"), preprocessor=None)
+    tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(str(run / "preset"))
+    recovered = 0
+    for sentence in sentences:
+        words = sentence.split()
+        ids = [int(i) for i in tokenizer(" ".join(words[:4]))]
+        target = int(tokenizer(words[4])[0])
+        rest = [int(i) for i in tokenizer(" ".join(words[5:]))]
+        tokens = [
+            tokenizer.cls_token_id,
+            *ids,
+            tokenizer.mask_token_id,
+            *rest,
+            tokenizer.sep_token_id,
+        ]
+        x = {
+            "token_ids": np.array([tokens + [0] * (64 - len(tokens))]),
+            "padding_mask": np.array([[1] * len(tokens) + [0] * (64 - len(tokens))]),
+            "segment_ids": np.zeros((1, 64), "int32"),
+            "mask_positions": np.array([[len(ids) + 1]]),
+        }
+        recovered += int(np.argmax(model.predict(x, verbose=0)[0, 0])) == target
+    assert recovered >= 6, f"recovered {recovered} of 8 masked words"
+
+
 @pytest.mark.slow
-def test_embedded_default_beats_the_unigram_baseline_and_recovers_masked_words(tmp_path):
+def test_the_embedded_default_chain_pretrain_finetune_export_predict(tmp_path):
     result = run_cli("pretrain", "--domain", "finance", cwd=tmp_path)
     assert result.returncode == 0, result.output
     (run,) = (tmp_path / "runs").iterdir()
     final = next(m for m in metrics(run) if m.get("final"))
     assert final["masked_accuracy"] > 2 * final["unigram_accuracy"]
-    assert "ssl-domains" in result.stdout and str(run.name) in result.stdout
+    assert f"ssl-domains finetune {run.relative_to(tmp_path)}" in result.stdout
 
-    import keras_hub
-
-    import ssl_domains.tokenizer  # noqa: F401
-
-    model = keras_hub.models.MaskedLM.from_preset(str(run / "preset"))
-    tokenizer = model.preprocessor.tokenizer
-    phrases = [
-        ("Revenue rose 12% year over", "year"),
-        ("The Federal", "Reserve"),
-        ("reiterated its Buy", "rating"),
-        ("earnings of $1.25 per", "share"),
-    ]
-    recovered = 0
-    for prefix, word in phrases:
-        ids = [
-            tokenizer.cls_token_id,
-            *tokenizer(prefix).tolist(),
-            tokenizer.mask_token_id,
-            tokenizer.sep_token_id,
-        ]
-        length = len(ids)
-        x = {
-            "token_ids": np.array([ids + [0] * (32 - length)]),
-            "padding_mask": np.array([[1] * length + [0] * (32 - length)]),
-            "segment_ids": np.zeros((1, 32), "int32"),
-            "mask_positions": np.array([[length - 2]]),
-        }
-        predicted = int(np.argmax(model.predict(x, verbose=0)[0, 0]))
-        recovered += tokenizer.id_to_token(predicted) == word
-    assert recovered >= 3
+    tuned = run_cli("finetune", str(run), "--run-dir", str(tmp_path / "ft"), cwd=tmp_path)
+    assert tuned.returncode == 0, tuned.output
+    report = json.loads((tmp_path / "ft" / "report.json").read_text())
+    assert report["accuracy"] > 0.6  # three balanced sentiment classes
+    exported = run_cli("export", str(tmp_path / "ft"), "--out", str(tmp_path / "serving"))
+    assert exported.returncode == 0 and "outputs match the Keras model" in exported.stdout
+    shown = run_cli(
+        "predict",
+        str(tmp_path / "serving"),
+        "Acme beat estimates and raised its full-year outlook.",
+    )
+    assert shown.returncode == 0
+    assert any(label in shown.stdout for label in ("positive", "negative", "neutral"))
 
 
 def test_remote_preset_names_go_to_keras_hub_and_fail_as_one_clear_error(monkeypatch):

@@ -13,15 +13,13 @@ from __future__ import annotations
 from collections import Counter
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from ssl_domains.labeled import LabeledSet, class_names
-from ssl_domains.tasks.base import Task, pooled_head
-from ssl_domains.tasks.classification import classification_report, label_ids
+from ssl_domains.labeled import LabeledSet
+from ssl_domains.tasks.classification import Classification
 
 MAX_SECONDS = 10.0
 SAMPLES_FILE = "samples.npz"
@@ -53,27 +51,26 @@ def served_waveforms(waveform: tf.Tensor, target_dbfs: float) -> dict[str, tf.Te
     return {"waveform": waveform * gain[:, None] * valid, "padding_mask": mask}
 
 
-class AudioClassification(Task):
-    """A recording -> one of a few classes (`path,label` rows; paths relative to the file)."""
+class AudioClassification(Classification):
+    """A recording -> one of a few classes (`path,label` rows; paths relative to the file).
+
+    Labels, loss, metrics, report and outputs are `Classification`'s; what differs is
+    how inputs are read and served.
+    """
 
     name = "audio-classification"
     modality = "audio"
     roles = ("audio", "label")
-    monitor = ("val_macro_f1", "max")
-
-    @classmethod
-    def label_names(cls, data: LabeledSet) -> list[str]:
-        return class_names(data.columns["label"], data.path)
-
-    @classmethod
-    def stratify_by(cls, data: LabeledSet):
-        return data.columns["label"]
 
     @cached_property
     def domain(self):
         from ssl_domains.registry import registry
 
         return registry().domain(self.encoder.info.get("domain", "speech"))()
+
+    @cached_property
+    def preprocessor(self):
+        return None  # waveforms go to the backbone as they are
 
     def waves(self, data: LabeledSet) -> list[np.ndarray]:
         from ssl_domains.audio import read_audio
@@ -102,43 +99,11 @@ class AudioClassification(Task):
     def featurize(self, waves):
         return waveform_inputs(waves)
 
-    def targets(self, data: LabeledSet):
-        ids = label_ids(data.columns["label"], self.labels, data.path)
-        return np.eye(len(self.labels), dtype="float32")[ids], None
-
-    def build_model(self, dropout: float = 0.1) -> keras.Model:
-        return pooled_head(self.encoder, len(self.labels), dropout, "audio_classifier")
-
-    def compile_args(self) -> dict[str, Any]:
-        return dict(
-            loss=keras.losses.CategoricalCrossentropy(from_logits=True),
-            weighted_metrics=[
-                keras.metrics.CategoricalAccuracy("accuracy"),
-                keras.metrics.F1Score(average="macro", name="macro_f1"),
-            ],
-        )
-
-    def decode(self, outputs):
-        probabilities = keras.ops.convert_to_numpy(keras.ops.softmax(outputs, axis=-1))
-        ids = probabilities.argmax(-1)
-        return {
-            "probabilities": probabilities,
-            "label_id": ids,
-            "label": np.array(self.labels)[ids],
-        }
-
-    def report(self, data, predictions):
-        truth = label_ids(data.columns["label"], self.labels, data.path)
-        return classification_report(truth, predictions["label_id"], self.labels)
+    def serving_features(self, waveform):
+        return served_waveforms(waveform, self.domain.loudness_dbfs)
 
     def signature(self):
         return [tf.TensorSpec([None, None], tf.float32, name="waveform")]
-
-    def serve(self, model, waveform):
-        x = served_waveforms(waveform, self.domain.loudness_dbfs)
-        probabilities = tf.nn.softmax(tf.cast(model(x, training=False), tf.float32), axis=-1)
-        ids = tf.argmax(probabilities, axis=-1)
-        return {"probabilities": probabilities, "label_id": ids, "label": self.label_of(ids)}
 
     def sample_inputs(self, data, count=8):
         waves = self.waves(data.subset(range(min(count, len(data)))))

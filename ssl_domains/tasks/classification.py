@@ -107,8 +107,12 @@ class Classification(Task):
         truth = label_ids(data.columns["label"], self.labels, data.path)
         return classification_report(truth, predictions["label_id"], self.labels)
 
-    def serve(self, model, *texts):
-        logits = model(self.featurize(texts[0] if len(texts) == 1 else texts), training=False)
+    def serving_features(self, *texts):
+        """Raw serving inputs -> the backbone's inputs (TF ops)."""
+        return self.featurize(texts[0] if len(texts) == 1 else texts)
+
+    def serve(self, model, *inputs):
+        logits = model(self.serving_features(*inputs), training=False)
         probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
         ids = tf.argmax(probabilities, axis=-1)
         return {
