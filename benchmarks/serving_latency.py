@@ -48,6 +48,7 @@ def main() -> None:
 
         import numpy as np
         import tensorflow as tf
+        import tensorflow_text  # noqa: F401  (registers the tokenizer's ops)
 
         serve = tf.saved_model.load(str(out)).signatures["serving_default"]
         (name,) = serve.structured_input_signature[1]

@@ -13,6 +13,14 @@ from ssl_domains.cli.finetune import column_flags
 out = Console()
 
 
+def default_roles(data: Path, given: dict[str, str]) -> dict[str, str]:
+    """`text,label`, or `path,label` for recordings (a manifest has `path`, no `text`)."""
+    header = data.read_text().splitlines()[0] if data.suffix == ".csv" and data.is_file() else ""
+    names = [name.strip() for name in header.split(",")]
+    audio = "audio" in given or ("path" in names and "text" not in names)
+    return {"audio": "path", "label": "label"} if audio else {"text": "text", "label": "label"}
+
+
 def evaluate(
     sources: list[str] = typer.Argument(
         ..., help="Runs, presets or Hugging Face directories; prefix random: for a fresh copy."
@@ -43,14 +51,11 @@ def evaluate(
     select_backend(backend)
     from ssl_domains.probes import as_dict, evaluate_sources
 
-    roles = {"text": "text", "label": "label"}
-    roles.update(
-        {
-            k.removeprefix("data.").removesuffix("_column"): v
-            for k, v in column_flags(columns or []).items()
-        }
-    )
-    rows = read_labeled(data, roles)
+    given = {
+        k.removeprefix("data.").removesuffix("_column"): v
+        for k, v in column_flags(columns or []).items()
+    }
+    rows = read_labeled(data, {**default_roles(data, given), **given})
     setting = f"{shots}-shot" if shots else "all labels"
     results = evaluate_sources(
         [*sources, *(compare or [])],

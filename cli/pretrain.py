@@ -147,5 +147,5 @@ def _print_result(result, config) -> None:
         counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(report.dropped.items()))
         out.print(f"dropped: {counts}")
     out.print(f"wall time: {result.seconds:.0f} s")
-    out.print(f"run: [bold]{result.run.path}[/bold]")
+    out.print(f"run: [bold]{result.run.path}[/bold] (curves: {result.run.curves_path.name})")
     out.print(f"next: ssl-domains finetune {result.run.path}")

@@ -228,9 +228,12 @@ class MaskedLanguageModeling(Recipe):
         return result
 
     def save(self, model, encoder, preset_dir):
+        from ssl_domains.trainer import without_optimizer
+
         model.preprocessor = self.preprocessor(encoder)
         try:
-            model.save_to_preset(str(preset_dir))
+            with without_optimizer(model):
+                model.save_to_preset(str(preset_dir))
         finally:
             model.preprocessor = None
         encoder.save(preset_dir)

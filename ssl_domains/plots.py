@@ -49,3 +49,45 @@ def histogram_png(bins: dict[str, int], label: str, path: Path) -> Path:
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+def training_curves_png(rows: list[dict], path: Path) -> Path:
+    """One panel per logged metric over steps: training as a line, validation as dots.
+
+    `rows` are `metrics.jsonl` records; the learning rate, timing and throughput
+    columns are left out (they describe the run, not the model).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    skip = {"step", "time", "final", "learning_rate"}
+    names = sorted(
+        {
+            key.removeprefix("val_")
+            for row in rows
+            if not row.get("final")
+            for key, value in row.items()
+            if key not in skip and not key.endswith("_per_s") and isinstance(value, float)
+        }
+    )
+    columns = min(3, max(1, len(names)))
+    lines = -(-len(names) // columns) or 1
+    figure, grid = plt.subplots(lines, columns, figsize=(4 * columns, 3 * lines), squeeze=False)
+    for axes, name in zip(grid.flat, names, strict=False):
+        for key, style in ((name, "-"), (f"val_{name}", "o")):
+            points = [(r["step"], r[key]) for r in rows if key in r and not r.get("final")]
+            if points:
+                steps, values = zip(*points, strict=True)
+                label = "validation" if key.startswith("val_") else "training"
+                axes.plot(steps, values, style, label=label, markersize=4)
+        axes.set_title(name)
+        axes.set_xlabel("step")
+        axes.legend(fontsize="small")
+    for axes in list(grid.flat)[len(names) :]:
+        axes.set_visible(False)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path

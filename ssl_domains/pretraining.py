@@ -201,6 +201,9 @@ def pretrain(
     metrics = recipe.evaluate(model, validation_batches, encoder, train_records)
     run.log_metrics({"step": fit.step, "final": True, **metrics})
     recipe.save(model, encoder, run.preset)
+    from ssl_domains.plots import training_curves_png
+
+    training_curves_png(run.read_metrics(), run.curves_path)
     return PretrainResult(
         run, fit.step, report, metrics, time.perf_counter() - started, fit.resumed_from
     )

@@ -1,7 +1,8 @@
 """Representation quality the way SSL papers measure it: probes on frozen embeddings.
 
-Each source embeds every labeled text once (masked mean of the backbone's sequence
-output, the same pooling fine-tuning uses); then, for several seeds, a stratified
+Each source embeds every labeled text or recording once (masked mean of the
+backbone's sequence output over tokens or audio frames, the same pooling fine-tuning
+uses); then, for several seeds, a stratified
 split is drawn, optionally `shots` labels per class are kept for training, and a
 linear classifier (logistic regression) and a kNN classifier (cosine, k=5) are fit
 on the frozen embeddings and scored on the rest. Every source sees the same splits.
@@ -41,26 +42,32 @@ def load_encoder(source: str, domain: str = "", sequence_length: int | None = No
     location = resolve_source(source.removeprefix(RANDOM_PREFIX))
     encoder = Encoder.load(location, sequence_length)
     domain = domain or encoder.info.get("domain", "")
-    if domain and (encoder.normalizer is None or domain != encoder.info.get("domain")):
-        encoder.normalizer = domain_normalizer(registry().domain(domain)())
+    adapter = registry().domain(domain) if domain else None
+    if adapter is not None and adapter.modality == "text":
+        if encoder.normalizer is None or domain != encoder.info.get("domain"):
+            encoder.normalizer = domain_normalizer(adapter())
+    encoder.info["domain"] = domain
     if random_init:
         encoder.backbone = type(encoder.backbone).from_config(encoder.backbone.get_config())
     return encoder
 
 
-def embed(encoder, texts: list[str], batch_size: int = 64) -> np.ndarray:
-    """One vector per text: the masked mean of the backbone's sequence output."""
+def embed(encoder, data: LabeledSet, batch_size: int = 64) -> np.ndarray:
+    """One vector per row: the masked mean of the backbone's sequence output over its
+    tokens (a `text` column) or its audio frames (an `audio` column of paths)."""
     import keras
-    import tensorflow as tf
 
+    from ssl_domains.tasks.audio import AudioClassification
     from ssl_domains.tasks.classification import Classification
 
-    featurize = Classification(encoder, ["_"]).featurize
+    task_cls = AudioClassification if "audio" in data.columns else Classification
+    task = task_cls(encoder, ["_"])
     pool = keras.layers.GlobalAveragePooling1D()
     vectors = []
-    for x in tf.data.Dataset.from_tensor_slices(texts).batch(batch_size).map(featurize):
-        sequence = encoder.backbone(x, training=False)["sequence_output"]
-        vectors.append(keras.ops.convert_to_numpy(pool(sequence, mask=x["padding_mask"])))
+    for x in task.inputs_only(data, batch_size):
+        outputs = encoder.backbone(x, training=False)
+        mask = outputs["frame_mask"] if "frame_mask" in outputs else x["padding_mask"]
+        vectors.append(keras.ops.convert_to_numpy(pool(outputs["sequence_output"], mask=mask)))
     return np.concatenate(vectors)
 
 
@@ -126,7 +133,7 @@ def evaluate_sources(
         splits.append((train, test))
     results = []
     for source in sources:
-        vectors = embed(load_encoder(source, domain), data.columns["text"])
+        vectors = embed(load_encoder(source, domain), data)
         result = ProbeResult(source)
         for train, test in splits:
             for key, value in score_probes(

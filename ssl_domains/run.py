@@ -7,6 +7,7 @@ runs/<domain>-<recipe>-<utc time>/
     checkpoints/    step-NNNNNNN.weights.h5 (+ .json), the last few kept
     logs/           TensorBoard
     metrics.jsonl   one JSON object per log line
+    curves.png      those lines plotted, training and validation, per metric
     preset/         the trained encoder as a keras-hub preset
 """
 
@@ -94,6 +95,10 @@ class RunDirectory:
     @property
     def metrics_path(self) -> Path:
         return self.path / "metrics.jsonl"
+
+    @property
+    def curves_path(self) -> Path:
+        return self.path / "curves.png"
 
     def checkpoint_path(self, step: int) -> Path:
         return self.checkpoints / f"step-{step:07d}.weights.h5"

@@ -6,6 +6,7 @@ optimisation loop, so pretraining and fine-tuning share it.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -173,3 +174,14 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
 
     def get_config(self):
         return {**super().get_config(), "lr_multipliers": self.lr_multipliers}
+
+
+@contextlib.contextmanager
+def without_optimizer(model: keras.Model):
+    """Save a model's weights without its optimizer state (half the size of a preset;
+    checkpoints keep it, presets and exports need not)."""
+    optimizer, model.optimizer = model.optimizer, None
+    try:
+        yield model
+    finally:
+        model.optimizer = optimizer

@@ -47,6 +47,7 @@ def test_loss_goes_down_on_each_backend(tmp_path, small_corpus, backend):
     assert len(losses) == 6
     assert losses[-1] < losses[0] - 0.5, losses
     assert (run / "preset" / "config.json").is_file()
+    assert (run / "curves.png").is_file()
     assert 'backend = "' + backend + '"' in (run / "run.toml").read_text()
 
 

@@ -160,3 +160,25 @@ def test_ctc_fine_tuning_reports_character_error_rate_and_exports_text(speech_ru
     clip = KEYWORDS.parent / KEYWORDS.read_text().splitlines()[1].split(",")[0]
     shown = run_cli("predict", str(tmp_path / "serving"), str(clip))
     assert shown.returncode == 0 and "transcript" in shown.stdout
+
+
+def test_probes_score_frozen_audio_embeddings(speech_run, tmp_path):
+    run, _ = speech_run
+    scores = tmp_path / "scores.json"
+    result = run_cli(
+        "evaluate",
+        str(run),
+        "--compare",
+        f"random:{run}",
+        "--data",
+        str(KEYWORDS),
+        "--seeds",
+        "2",
+        "--json",
+        str(scores),
+    )
+    assert result.returncode == 0, result.output
+    rows = json.loads(scores.read_text())
+    assert len(rows) == 2
+    for row in rows:  # 12 keywords: chance is 1/12
+        assert row["linear_accuracy"]["mean"] > 1 / 12

@@ -143,7 +143,10 @@ class Task:
 
     def save(self, directory: Path, model: keras.Model, info: dict[str, Any]) -> None:
         """Write the model, its encoder preset and what the task needs to serve."""
-        model.save(directory / MODEL_FILE)
+        from ssl_domains.trainer import without_optimizer
+
+        with without_optimizer(model):
+            model.save(directory / MODEL_FILE)
         self.encoder.save(directory / "preset")
         meta = {"task": self.name, "labels": self.labels, **info}
         (directory / TASK_FILE).write_text(json.dumps(meta, indent=2) + "\n")
