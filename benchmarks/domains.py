@@ -40,7 +40,8 @@ def main() -> None:
             found = json.loads(inspect.read_text())
             r = found["report"]
             print(
-                f"corpus: {r['files']} files, {r['kept']} documents kept, "
+                f"corpus: {r['files']} files, {r['bytes']:,} bytes, {r['records']} records, "
+                f"{r['train_records']} train / {r['validation_records']} validation kept, "
                 f"{r['total']:,.0f} {r['unit']}, dropped {r['dropped'] or 'none'}, "
                 f"redacted {r['redactions'] or 'none'}"
             )

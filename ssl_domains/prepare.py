@@ -164,9 +164,11 @@ def prepare_corpus(
     if report.train_records == 0:
         raise UserError(f"no usable records in the corpus ({report.files} files read)")
     if validation_fraction > 0 and report.validation_records == 0:
+        documents = report.records - sum(report.dropped.values())
         raise UserError(
-            f"corpus too small to hold out {validation_fraction:.0%} for validation "
-            f"({report.train_records} records); raise data.validation_fraction"
+            f"none of the corpus's {documents} documents fell in the "
+            f"{validation_fraction:.0%} held out for validation (the split is per "
+            "document); raise data.validation_fraction"
         )
     report.save(out_dir)
     return report

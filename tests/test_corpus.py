@@ -92,3 +92,32 @@ def test_the_split_keeps_duplicates_on_one_side(tmp_path):
         splits[split] = Counter(r.numpy() for r in tf.data.TFRecordDataset(files))
     inside = [s for s, c in splits.items() if c[b"the same filing text"]]
     assert len(inside) == 1 and splits[inside[0]][b"the same filing text"] == 50
+
+
+@pytest.mark.parametrize("name", ["finance", "biomedical", "legal", "code", "speech"])
+def test_each_embedded_sample_corpus_splits_under_its_domains_defaults(name, tmp_path):
+    # The embedded default must pretrain: records on both sides of the split.
+    from ssl_domains.config import resolve_config
+    from ssl_domains.pretraining import deduplicator
+    from ssl_domains.registry import registry
+
+    config = resolve_config(registry(), flags={"run.domain": name})
+    domain = registry().domain(name)(config.domain)
+    options = ReadOptions(config.data.text_field, config.data.text_column, config.data.txt_mode)
+    report = prepare_corpus(
+        domain,
+        find_files(domain.sample_corpus()),
+        tmp_path,
+        options,
+        config.data.validation_fraction,
+        dedup=deduplicator(config),
+    )
+    assert report.validation_records > 0
+    assert report.train_records > 5 * report.validation_records
+
+
+def test_an_empty_validation_split_is_explained_per_document(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("Acme Corp reported revenue of $4.2bn for the quarter.\n")
+    with pytest.raises(UserError, match="none of the corpus's 1 documents"):
+        prepare_corpus(FinanceDomain(), [corpus], tmp_path / "data", ReadOptions(), 0.01)
