@@ -62,4 +62,10 @@ def new(
 
     root = new_plugin(name, modality, directory)
     out.print(f"wrote [bold]{root}[/bold]")
-    out.print(f"next: pip install -e {root} && ssl-domains pretrain --domain {name} --steps 5")
+    if modality in ("text", "audio"):
+        out.print(f"next: pip install -e {root} && ssl-domains pretrain --domain {name} --steps 5")
+    else:
+        out.print(
+            f"next: pip install -e {root}; no first-party recipe trains on {modality} yet, "
+            "so pair it with one from another plugin (ssl-domains recipes list)"
+        )

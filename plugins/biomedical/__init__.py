@@ -242,7 +242,6 @@ class BiomedicalDomain(TextDomain):
         "data.seq_len": 128,
         "train.steps": 600,
         "train.batch_size": 32,
-        "train.learning_rate": 1e-3,
     }
 
     def sample_corpus(self) -> list[Path]:

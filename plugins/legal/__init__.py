@@ -277,7 +277,6 @@ class LegalDomain(TextDomain):
         "data.validation_fraction": 0.15,
         "train.steps": 600,
         "train.batch_size": 32,
-        "train.learning_rate": 1e-3,
     }
 
     def sample_corpus(self) -> list[Path]:
