@@ -157,7 +157,9 @@ def test_a_masked_word_is_recovered_from_its_context(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("\n".join(f"{s} {i}" for i in range(60) for s in sentences) + "\n")
     run = tmp_path / "run"
-    pretrain(run, "--steps", "150", "--set", "data.deduplicate=false", corpus=corpus)
+    # 150 steps recovered 5 to 8 of 8 from run to run (parallel tf.data maps are not
+    # bitwise repeatable); 300 recovered 8 of 8 in each of three runs.
+    pretrain(run, "--steps", "300", "--set", "data.deduplicate=false", corpus=corpus)
     model = keras_hub.models.MaskedLM.from_preset(str(run / "preset"), preprocessor=None)
     tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(str(run / "preset"))
     recovered = 0
