@@ -13,11 +13,18 @@ from ssl_domains.cli.finetune import column_flags
 out = Console()
 
 
-def default_roles(data: Path, given: dict[str, str]) -> dict[str, str]:
-    """`text,label`, or `path,label` for recordings (a manifest has `path`, no `text`)."""
-    header = data.read_text().splitlines()[0] if data.suffix == ".csv" and data.is_file() else ""
-    names = [name.strip() for name in header.split(",")]
-    audio = "audio" in given or ("path" in names and "text" not in names)
+def default_roles(sources: list[str], domain: str, given: dict[str, str]) -> dict[str, str]:
+    """`text,label`, or `path,label` for an `--column audio=...` or where the sources'
+    domain is an audio one (the one `--domain` names, or else the one the first
+    source's preset records)."""
+    from ssl_domains.probes import RANDOM_PREFIX
+    from ssl_domains.sources import source_domain
+
+    if "audio" in given:
+        audio = True
+    else:
+        found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain)
+        audio = found is not None and found.modality == "audio"
     return {"audio": "path", "label": "label"} if audio else {"text": "text", "label": "label"}
 
 
@@ -55,7 +62,7 @@ def evaluate(
         k.removeprefix("data.").removesuffix("_column"): v
         for k, v in column_flags(columns or []).items()
     }
-    rows = read_labeled(data, {**default_roles(data, given), **given})
+    rows = read_labeled(data, {**default_roles(sources, domain, given), **given})
     setting = f"{shots}-shot" if shots else "all labels"
     results = evaluate_sources(
         [*sources, *(compare or [])],

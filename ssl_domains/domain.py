@@ -104,7 +104,8 @@ class DomainAdapter:
         return None
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Any]:
-        """Yield the records of one corpus file. Raise `ValueError` for a bad record."""
+        """Yield the records of one corpus file, or a `BadRecord(reason)` for one that
+        cannot be decoded; raise `BadFile(reason)` for a file that cannot be read."""
         raise NotImplementedError
 
     def clean(self, record: Any, counts: Counter[str]) -> Any | None:

@@ -20,7 +20,7 @@ from ssl_domains.config import FinetuneConfig
 from ssl_domains.errors import UserError
 from ssl_domains.labeled import LabeledSet, read_labeled, stratified_split
 from ssl_domains.run import RunDirectory
-from ssl_domains.sources import resolve_source
+from ssl_domains.sources import resolve_source, source_domain
 
 REPORT_FILE = "report.json"
 EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding", "embeddings")
@@ -66,7 +66,7 @@ def load_encoder(config: FinetuneConfig, task_cls):
     from ssl_domains.text import domain_normalizer
 
     encoder = Encoder.load(resolve_source(config.run.source), config.data.seq_len)
-    domain = source_domain(config)
+    domain = source_domain(config.run.source, config.run.domain)
     if domain is not None and domain.modality != task_cls.modality:
         raise UserError(
             f"{config.run.task} is a {task_cls.modality} task; {domain.name} is {domain.modality}"
@@ -84,24 +84,15 @@ def load_encoder(config: FinetuneConfig, task_cls):
     return encoder
 
 
-def source_domain(config: FinetuneConfig):
-    """The domain class named by `--domain` or recorded in the source's preset, if any."""
-    from ssl_domains.registry import registry
-    from ssl_domains.sources import source_info
-
-    name = config.run.domain or source_info(resolve_source(config.run.source)).get("domain")
-    return registry().domain(name) if name else None
-
-
 def default_task(config: FinetuneConfig) -> str:
-    domain = source_domain(config)
+    domain = source_domain(config.run.source, config.run.domain)
     audio = domain is not None and domain.modality == "audio"
     return "audio-classification" if audio else "classification"
 
 
 def default_data(config: FinetuneConfig) -> str:
     """The labeled sample of the source's domain, when `--data` is not given."""
-    domain = source_domain(config)
+    domain = source_domain(config.run.source, config.run.domain)
     labels = domain().sample_labels() if domain else None
     if labels is None:
         raise UserError("no labeled data: pass --data FILE")

@@ -5,12 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def confusion_matrix_png(matrix: list[list[int]], labels: list[str], path: Path) -> Path:
-    """A confusion matrix, rows the true class, columns the predicted one."""
+def _pyplot():
+    """matplotlib's pyplot on the file-only backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def confusion_matrix_png(matrix: list[list[int]], labels: list[str], path: Path) -> Path:
+    """A confusion matrix, rows the true class, columns the predicted one."""
+    plt = _pyplot()
     import numpy as np
 
     counts = np.asarray(matrix)
@@ -35,10 +42,7 @@ def confusion_matrix_png(matrix: list[list[int]], labels: list[str], path: Path)
 
 def histogram_png(bins: dict[str, int], label: str, path: Path) -> Path:
     """A bar chart of pre-binned counts (e.g. document lengths)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     figure, axes = plt.subplots(figsize=(7, 3.5))
     axes.bar(range(len(bins)), list(bins.values()), color="#4c72b0")
@@ -57,10 +61,7 @@ def training_curves_png(rows: list[dict], path: Path) -> Path:
     `rows` are `metrics.jsonl` records; the learning rate, timing and throughput
     columns are left out (they describe the run, not the model).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _pyplot()
 
     skip = {"step", "time", "final", "learning_rate"}
     names = sorted(

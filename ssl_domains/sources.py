@@ -32,3 +32,12 @@ def source_info(location: str) -> dict:
 
     path = Path(location) / "ssl_domains.json"
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def source_domain(source: str, name: str = ""):
+    """The domain class `name`s, or else the one recorded in the source's preset
+    (None if neither): what decides text or audio when the user does not say."""
+    from ssl_domains.registry import registry
+
+    name = name or source_info(resolve_source(source)).get("domain")
+    return registry().domain(name) if name else None

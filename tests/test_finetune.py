@@ -147,7 +147,12 @@ def test_keras_and_preset_exports_load_back(tmp_path, exported):
         result = run_cli("export", str(root / "ft"), "--format", fmt, "--out", str(tmp_path / fmt))
         assert result.returncode == 0, result.output
     assert (tmp_path / "keras" / "model.keras").is_file()
-    assert keras_hub.models.Backbone.from_preset(str(tmp_path / "preset")) is not None
+    exported_backbone = keras_hub.models.Backbone.from_preset(str(tmp_path / "preset"))
+    tuned_backbone = keras_hub.models.Backbone.from_preset(str(root / "ft" / "preset"))
+    for got, want in zip(
+        exported_backbone.get_weights(), tuned_backbone.get_weights(), strict=True
+    ):
+        np.testing.assert_array_equal(got, want)  # the fine-tuned encoder, not another
 
 
 @pytest.mark.parametrize(
