@@ -21,6 +21,7 @@ from typing import Any
 from ssl_domains.errors import UserError
 
 BACKENDS = ("tensorflow", "jax", "torch")
+TXT_MODES = ("auto", "line", "paragraph", "file")
 
 
 @dataclass
@@ -37,7 +38,7 @@ class DataSection:
     corpus: list[str] = field(default_factory=list)
     text_field: str = "text"
     text_column: str = "text"
-    txt_mode: str = "line"
+    txt_mode: str = "auto"
     validation_fraction: float = 0.05
     shuffle_buffer: int = 10_000
     seq_len: int = 128
@@ -267,8 +268,8 @@ def validate_field(key: str, value: Any) -> None:
         raise UserError(f"{key} must not be negative, got {value}")
     if key == "data.validation_fraction" and not 0 <= value < 1:
         raise UserError(f"{key} must be in [0, 1), got {value}")
-    if key == "data.txt_mode" and value not in ("line", "file"):
-        raise UserError(f"data.txt_mode must be 'line' or 'file', got {value!r}")
+    if key == "data.txt_mode" and value not in TXT_MODES:
+        raise UserError(f"data.txt_mode must be one of {', '.join(TXT_MODES)}, got {value!r}")
     if key == "run.task" and value and value not in TASKS:
         raise UserError(f"unknown task {value!r}; tasks: {', '.join(TASKS)}")
     if key == "train.layer_decay" and not 0 < value <= 1:

@@ -33,7 +33,9 @@ class ReadOptions:
 
     text_field: str = "text"
     text_column: str = "text"
-    txt_mode: str = "line"
+    txt_mode: str = "auto"
+    # What readers decided per file (how a `.txt` was read), for the corpus report.
+    layouts: Counter[str] = dataclasses.field(default_factory=Counter)
 
 
 class DomainAdapter:
@@ -136,6 +138,11 @@ class DomainAdapter:
         """A cleaned record as the bytes stored in the run's shards."""
         raise NotImplementedError
 
+    def divide(self, record: Any, fraction: float) -> tuple[Any, Any] | None:
+        """One record into (training part, held-out last `fraction`), for a corpus of a
+        single record; None if it cannot be divided (it is then validated on itself)."""
+        return None
+
     unit: ClassVar[str] = "records"
 
     def measure(self, record: Any) -> float:
@@ -230,6 +237,11 @@ class TextDomain(DomainAdapter):
     def encode(self, record: str) -> bytes:
         return record.encode("utf-8")
 
+    def divide(self, record: str, fraction: float) -> tuple[str, str] | None:
+        words = record.split()
+        held = min(max(1, round(fraction * len(words))), len(words) - 1)
+        return (" ".join(words[:-held]), " ".join(words[-held:])) if held > 0 else None
+
     unit: ClassVar[str] = "words"
 
     def measure(self, record: str) -> float:
@@ -297,6 +309,11 @@ class AudioDomain(DomainAdapter):
 
     def encode(self, record) -> bytes:
         return record.astype("<f4").tobytes()
+
+    def divide(self, record, fraction: float):
+        shortest = int(self.min_seconds * self.sample_rate)
+        cut = len(record) - max(round(fraction * len(record)), shortest)
+        return (record[:cut], record[cut:]) if cut >= shortest else None
 
     unit: ClassVar[str] = "seconds"
 

@@ -43,6 +43,8 @@ class CorpusReport:
     redactions: dict[str, int] = field(default_factory=dict)
     train_files: list[str] = field(default_factory=list)
     validation_files: list[str] = field(default_factory=list)
+    layouts: dict[str, int] = field(default_factory=dict)
+    split_note: str = ""
 
     def save(self, directory: Path) -> None:
         (directory / REPORT_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
@@ -54,6 +56,10 @@ class CorpusReport:
     @property
     def kept(self) -> int:
         return self.train_records + self.validation_records
+
+    @property
+    def documents(self) -> int:
+        return self.records - sum(self.dropped.values())
 
 
 def length_bin(size: float) -> str:
@@ -118,6 +124,7 @@ def prepare_corpus(
     dropped: Counter[str] = Counter()
     lengths: Counter[str] = Counter()
     writers = {split: _ShardWriter(out_dir, split) for split in ("train", "validation")}
+    first_piece = None  # all a one-piece corpus has to split, kept to divide it
     try:
         for path in files:
             report.files += 1
@@ -143,6 +150,7 @@ def prepare_corpus(
                     held_out = is_validation(domain.encode(cleaned), validation_fraction)
                     split = "validation" if held_out else "train"
                     for piece in domain.split(cleaned):
+                        first_piece = piece if first_piece is None else first_piece
                         writers[split].write(domain.encode(piece))
                         setattr(report, f"{split}_records", getattr(report, f"{split}_records") + 1)
             except BadFile as error:
@@ -161,14 +169,66 @@ def prepare_corpus(
     report.lengths = dict(sorted(lengths.items(), key=lambda kv: order[kv[0]]))
     report.train_files = writers["train"].paths
     report.validation_files = writers["validation"].paths
-    if report.train_records == 0:
-        raise UserError(f"no usable records in the corpus ({report.files} files read)")
-    if validation_fraction > 0 and report.validation_records == 0:
-        documents = report.records - sum(report.dropped.values())
+    report.layouts = dict(options.layouts)
+    if report.kept == 0:
+        reasons = {**report.dropped, **report.skip_reasons}
+        why = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(reasons.items()))
         raise UserError(
-            f"none of the corpus's {documents} documents fell in the "
-            f"{validation_fraction:.0%} held out for validation (the split is per "
-            "document); raise data.validation_fraction"
+            f"no usable records in the corpus ({report.files} files read, "
+            f"{len(report.skipped_files)} skipped; records dropped: {why or 'none'})"
         )
+    if validation_fraction > 0 and 0 in (report.train_records, report.validation_records):
+        report.split_note = _split_pieces(domain, out_dir, report, validation_fraction, first_piece)
     report.save(out_dir)
     return report
+
+
+def _split_pieces(
+    domain: DomainAdapter, out_dir: Path, report: CorpusReport, fraction: float, only_piece
+) -> str:
+    """Too few documents for a per-document split: split the pieces instead.
+
+    Holds out the `fraction` of pieces (windows, chunks) with the lowest hashes, at
+    least one; a corpus of one piece is divided by the domain (`DomainAdapter.divide`),
+    and one that cannot be divided validates on its training record. Rewrites the
+    shards and says what it did, in one line. Pieces are read back from the shards,
+    so memory holds one split's pieces: this only runs when a split came out empty.
+    """
+    import tensorflow as tf
+
+    names = report.train_files + report.validation_files
+    pieces = [
+        bytes(r)
+        for r in tf.data.TFRecordDataset([str(out_dir / n) for n in names]).as_numpy_iterator()
+    ]
+    for name in names:
+        (out_dir / name).unlink()
+    documents = report.documents
+    if len(pieces) >= 2:
+        count = min(max(1, round(fraction * len(pieces))), len(pieces) - 1)
+        held = set(sorted(range(len(pieces)), key=lambda i: zlib.crc32(pieces[i]))[:count])
+        splits = {
+            "train": [p for i, p in enumerate(pieces) if i not in held],
+            "validation": [p for i, p in enumerate(pieces) if i in held],
+        }
+        note = (
+            f"{documents} document(s) are too few for a per-document split: held out "
+            f"{count} of their {len(pieces)} pieces for validation"
+        )
+    elif (parts := domain.divide(only_piece, fraction)) is not None:
+        splits = {"train": [domain.encode(parts[0])], "validation": [domain.encode(parts[1])]}
+        note = f"one document: held out its last {fraction:.0%} for validation"
+    else:
+        splits = {"train": pieces, "validation": pieces}
+        note = (
+            "one record, too short to divide: validating on the training record itself "
+            "(validation measures fit, not generalisation)"
+        )
+    for split, data in splits.items():
+        writer = _ShardWriter(out_dir, split)
+        for item in data:
+            writer.write(item)
+        writer.close()
+        setattr(report, f"{split}_files", writer.paths)
+        setattr(report, f"{split}_records", len(data))
+    return note

@@ -19,9 +19,55 @@ def records(path, **options):
 
 def test_txt_is_a_document_per_line_or_per_file(tmp_path):
     path = tmp_path / "a.txt"
-    path.write_text("first doc\n\nsecond doc\n")
-    assert [r.strip() for r in records(path)] == ["first doc", "second doc"]
-    assert records(path, txt_mode="file") == ["first doc\n\nsecond doc\n"]
+    path.write_text("First doc.\n\nSecond doc.\n")
+    assert [r.strip() for r in records(path)] == ["First doc.", "Second doc."]
+    assert [r.strip() for r in records(path, txt_mode="line")] == ["First doc.", "Second doc."]
+    assert records(path, txt_mode="file") == ["First doc.\n\nSecond doc.\n"]
+
+
+GPL_NOTICE = """This program is free software; you can redistribute it and/or modify
+it under the terms of the GNU General Public License as published by
+the Free Software Foundation; either version 2 of the License, or
+(at your option) any later version.
+
+This program is distributed in the hope that it will be useful,
+but WITHOUT ANY WARRANTY; without even the implied warranty of
+MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.
+"""
+
+
+def test_hard_wrapped_files_become_multi_line_documents(tmp_path):
+    path = tmp_path / "COPYING"  # no suffix: read as text
+    path.write_text(GPL_NOTICE)
+    options = ReadOptions()
+    (document,) = list(read_text_records(path, options))
+    first, second = document.split("\n\n")
+    assert first.startswith("This program is free software") and first.endswith("later version.")
+    assert second.endswith("PARTICULAR PURPOSE.") and "\n" not in first + second
+    assert options.layouts == {".txt read by paragraphs": 1}
+    # The explicit per-line mode still reads one record per line.
+    assert len(records(path, txt_mode="line")) == 7
+
+
+def test_a_file_of_one_sentence_per_line_is_read_by_lines():
+    from ssl_domains.corpus import is_hard_wrapped
+    from ssl_domains.plugins.finance import FinanceDomain
+
+    (corpus,) = FinanceDomain().sample_corpus()
+    assert not is_hard_wrapped(corpus.read_text().splitlines()[:400])
+    assert is_hard_wrapped(GPL_NOTICE.splitlines())
+
+
+def test_real_license_texts_on_this_machine_are_read_as_whole_documents():
+    from pathlib import Path
+
+    licenses = [p for p in Path("/usr/share/common-licenses").glob("*") if p.is_file()]
+    if not licenses:
+        pytest.skip("this machine has no /usr/share/common-licenses")
+    for path in licenses:
+        documents = records(path)
+        words = [len(d.split()) for d in documents]
+        assert len(documents) <= 3 and min(words) > 100, (path, words)
 
 
 def test_jsonl_reads_the_named_field_and_flags_bad_lines(tmp_path):
@@ -83,7 +129,8 @@ def test_preparing_a_corpus_skips_bad_files_and_records_and_counts_them(tmp_path
 def test_the_split_keeps_duplicates_on_one_side(tmp_path):
     path = tmp_path / "dups.txt"
     path.write_text("\n".join(["the same filing text"] * 50 + [f"doc {i}" for i in range(200)]))
-    report = prepare_corpus(FinanceDomain(), [path], tmp_path / "data", ReadOptions(), 0.3)
+    options = ReadOptions(txt_mode="line")
+    report = prepare_corpus(FinanceDomain(), [path], tmp_path / "data", options, 0.3)
     import tensorflow as tf
 
     splits = {}
@@ -116,8 +163,47 @@ def test_each_embedded_sample_corpus_splits_under_its_domains_defaults(name, tmp
     assert report.train_records > 5 * report.validation_records
 
 
-def test_an_empty_validation_split_is_explained_per_document(tmp_path):
+def _split_texts(report, directory):
+    import tensorflow as tf
+
+    return {
+        split: [
+            r.decode()
+            for r in tf.data.TFRecordDataset(
+                [str(directory / f) for f in getattr(report, f"{split}_files")]
+            ).as_numpy_iterator()
+        ]
+        for split in ("train", "validation")
+    }
+
+
+def test_a_one_document_corpus_holds_out_its_end_and_says_so(tmp_path):
+    (sample,) = FinanceDomain().sample_corpus()
+    words = " ".join(sample.read_text().splitlines()[:3]).split()[:100]
     corpus = tmp_path / "corpus.txt"
-    corpus.write_text("Acme Corp reported revenue of $4.2bn for the quarter.\n")
-    with pytest.raises(UserError, match="none of the corpus's 1 documents"):
-        prepare_corpus(FinanceDomain(), [corpus], tmp_path / "data", ReadOptions(), 0.01)
+    corpus.write_text(" ".join(words) + "\n")
+    report = prepare_corpus(FinanceDomain(), [corpus], tmp_path / "data", ReadOptions(), 0.1)
+    texts = _split_texts(report, tmp_path / "data")
+    assert texts == {"train": [" ".join(words[:90])], "validation": [" ".join(words[90:])]}
+    assert report.split_note == "one document: held out its last 10% for validation"
+    assert CorpusReport.load(tmp_path / "data").split_note == report.split_note
+
+
+def test_few_documents_hold_out_pieces_and_neither_split_is_empty(tmp_path):
+    from ssl_domains.plugins.legal import LegalDomain
+
+    (sample,) = LegalDomain().sample_corpus()
+    corpus = tmp_path / "two.txt"
+    corpus.write_text("\n".join(sample.read_text().splitlines()[:2]) + "\n")
+    report = prepare_corpus(LegalDomain(), [corpus], tmp_path / "data", ReadOptions(), 0.01)
+    texts = _split_texts(report, tmp_path / "data")
+    assert texts["train"] and texts["validation"]
+    assert not set(texts["train"]) & set(texts["validation"])
+    assert "pieces for validation" in report.split_note
+
+
+def test_a_corpus_with_nothing_usable_says_why(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(("lorem ipsum dolor sit amet " * 5 + "\n") * 3)
+    with pytest.raises(UserError, match="no usable records.*wrong language 1"):
+        prepare_corpus(FinanceDomain(), [corpus], tmp_path / "data", ReadOptions(), 0.5)
