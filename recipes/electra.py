@@ -162,19 +162,20 @@ class Electra(Recipe):
             discriminator_weight=cfg.discriminator_weight,
             temperature=cfg.temperature,
         )
-        if source is not None:
-            model.load_heads(Path(source) / HEADS_DIR)
+        self.fresh_head = source is not None and not model.load_heads(Path(source) / HEADS_DIR)
         return model
 
-    def default_learning_rate(self, backbone) -> float:
-        """The paper's 5e-4 for ELECTRA-Small (and smaller), 2e-4 for Base.
+    def default_learning_rate(self, backbone, pretrained: bool = False) -> float:
+        """The paper's 5e-4 for ELECTRA-Small (and smaller), 2e-4 for Base; a tenth of
+        that when continuing a pretrained discriminator.
 
         Larger steps train the generator faster than the discriminator can follow: on
         the finance sample (tiny, 300 steps) the discriminator's held-out loss beat the
         base rate's by 0.014 at 5e-4, by 0.005 at 1e-3 and not at all at 3e-3.
         """
         width = getattr(backbone, "hidden_dim", 768)
-        return 5e-4 if width <= 256 else 2e-4
+        rate = 5e-4 if width <= 256 else 2e-4
+        return rate / 10 if pretrained else rate
 
     def batches(self, records, encoder, batch_size, training, seed=0):
         """The `mlm` recipe's batches, with the masking slots' weights also in `x`."""

@@ -168,6 +168,8 @@ def pretrain(
     keras.utils.set_random_seed(config.run.seed)
 
     report = prepare(domain, config, run, console)
+    if report.split_note:
+        console.print(f"[yellow]split:[/yellow] {report.split_note}")
     latest = run.latest_checkpoint()
     seed = config.run.seed + (latest[0] if latest else 0)  # a resumed run sees fresh shuffles
     modality = domain.modality
@@ -175,7 +177,8 @@ def pretrain(
     encoder, source = build_encoder(domain, recipe, config, run, train_records)
     model = recipe.build_model(encoder, None if latest else source)
     if not config.train.learning_rate:
-        config.train.learning_rate = recipe.default_learning_rate(encoder.backbone)
+        pretrained = bool(config.model.source)
+        config.train.learning_rate = recipe.default_learning_rate(encoder.backbone, pretrained)
         config.save(run.config_path)
         write_provenance(run, plugins, config)
 
@@ -187,8 +190,32 @@ def pretrain(
     validation_records = record_dataset(run, report.validation_files, modality=modality)
     validation_batches = recipe.batches(validation_records, encoder, batch_size, training=False)
     steps = total_steps(config, train_batches)
+    from ssl_domains.text import padding_share
 
-    fit = Trainer(run, config.train, console).fit(
+    padding = padding_share(train_batches)
+    if padding is not None:
+        console.print(f"padding: {padding:.1%} of training positions")
+
+    trainer = Trainer(run, config.train, console)
+    if recipe.fresh_head and not latest and config.train.head_warmup_steps:
+        warm = config.train.head_warmup_steps
+        console.print(
+            f"[yellow]{config.model.source} has no {recipe.name} head[/yellow]: training a "
+            f"fresh one alone for {warm} steps (encoder frozen, lr "
+            f"{recipe.fresh_head_learning_rate:g}), then the whole model"
+        )
+        losses = trainer.warm_up_head(
+            model,
+            encoder.backbone,
+            train_batches,
+            warm,
+            recipe.fresh_head_learning_rate,
+            recipe.compile_args(),
+        )
+        console.print(f"head warm-up: loss {losses['first']:.3f} -> {losses['last']:.3f}")
+    else:
+        losses = None
+    fit = trainer.fit(
         model,
         train_batches,
         validation_batches,
@@ -199,6 +226,10 @@ def pretrain(
         progress=progress,
     )
     metrics = recipe.evaluate(model, validation_batches, encoder, train_records)
+    if padding is not None:
+        metrics["padding_share"] = padding
+    if losses is not None:
+        metrics.update(head_warmup_loss_first=losses["first"], head_warmup_loss_last=losses["last"])
     run.log_metrics({"step": fit.step, "final": True, **metrics})
     recipe.save(model, encoder, run.preset)
     from ssl_domains.plots import training_curves_png

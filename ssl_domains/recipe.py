@@ -87,6 +87,12 @@ class Recipe:
     api_version: ClassVar[int] = PLUGIN_API_VERSION
     # How to print `evaluate`'s metrics: a label -> (metric, baseline metric).
     comparisons: ClassVar[dict[str, tuple[str, str]]] = {}
+    # Set by `build_model`: true when it put a randomly initialised head on a
+    # pretrained encoder (the source had none to restore). The trainer then warms the
+    # head up alone, encoder frozen, so its first random gradients cannot wreck what
+    # the encoder knew.
+    fresh_head: bool = False
+    fresh_head_learning_rate: ClassVar[float] = 1e-3
 
     def __init__(self, config: Any = None):
         self.config = config if config is not None else self.Config()
@@ -99,7 +105,8 @@ class Recipe:
         """The trainable model around `encoder.backbone`.
 
         `source` is the preset the encoder came from, if any: a recipe may restore
-        its own heads from it when continuing a run.
+        its own heads from it when continuing a run, and sets `self.fresh_head` when
+        it could not.
         """
         raise NotImplementedError
 
@@ -132,9 +139,13 @@ class Recipe:
         """
         return {}
 
-    def default_learning_rate(self, backbone: keras.Model) -> float:
-        """Peak learning rate when the config leaves `train.learning_rate` at 0."""
-        return 1e-4
+    def default_learning_rate(self, backbone: keras.Model, pretrained: bool = False) -> float:
+        """Peak learning rate when the config leaves `train.learning_rate` at 0.
+
+        `pretrained` is true when the backbone came `--from` a checkpoint: continuing
+        one takes far smaller steps than training from scratch, or it forgets.
+        """
+        return 5e-5 if pretrained else 1e-4
 
     def units(self, encoder: Encoder, batch_size: int) -> tuple[str, float]:
         """What one training step processes, for throughput: e.g. `("tokens", 4096)`."""

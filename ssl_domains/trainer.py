@@ -140,6 +140,52 @@ class Trainer:
         step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
         return FitResult(step, start or None, history, metrics.last)
 
+    def warm_up_head(
+        self,
+        model: keras.Model,
+        encoder: keras.Model,
+        train_batches,
+        steps: int,
+        learning_rate: float,
+        compile_args: dict[str, Any],
+    ) -> dict[str, float]:
+        """Train everything but `encoder` for `steps` steps, then unfreeze it.
+
+        A head that starts from random weights sends large, random gradients into the
+        encoder below it; at a pretrained model's small learning rate it also learns
+        too slowly. Trained alone first at a fresh head's rate (AdamW, short linear
+        warm-up), it reaches the encoder's features as they are, and the main fit then
+        starts from a head that already fits them (as LP-FT does for fine-tuning,
+        Kumar et al. 2022). Returns the loss of the first and last log window.
+        """
+        trainable = {id(layer): layer.trainable for layer in encoder._flatten_layers()}
+        encoder.trainable = False
+        warmup = max(1, steps // 10)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0,
+            max(steps - warmup, 1),
+            alpha=1.0,
+            warmup_target=learning_rate,
+            warmup_steps=warmup,
+        )
+        optimizer = keras.optimizers.AdamW(
+            schedule,
+            weight_decay=self.train.weight_decay,
+            global_clipnorm=self.train.clip_norm or None,
+        )
+        model.compile(optimizer=optimizer, **compile_args)
+        window = max(1, min(self.train.log_every, steps // 2))
+        losses = model.fit(
+            train_batches.repeat(),
+            steps_per_epoch=window,
+            epochs=math.ceil(steps / window),
+            shuffle=False,
+            verbose=0,
+        ).history["loss"]
+        for layer in encoder._flatten_layers():
+            layer.trainable = trainable[id(layer)]
+        return {"first": losses[0], "last": losses[-1]}
+
     def _restore(self, model: keras.Model, batches) -> int:
         """Load the newest checkpoint (weights and optimizer state); return its step."""
         latest = self.run.latest_checkpoint()

@@ -106,6 +106,45 @@ def test_continuing_from_a_hugging_face_checkpoint_keeps_its_weights(tmp_path, p
         np.testing.assert_array_equal(before, after)
 
 
+def mean_pooled(preset, texts):
+    from ssl_domains.encoder import Encoder
+
+    encoder = Encoder.load(str(preset), 32)
+    import tensorflow as tf
+
+    tokens = tf.ragged.constant(encoder.tokenizer(texts)).to_tensor(shape=(len(texts), 32))
+    mask = np.asarray(tokens) != 0
+    tokens = np.asarray(tokens)
+    x = {"token_ids": tokens, "padding_mask": mask, "segment_ids": np.zeros_like(tokens)}
+    out = np.asarray(encoder.backbone(x)["sequence_output"])
+    pooled = (out * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+    return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+
+
+def test_a_checkpoint_without_an_mlm_head_keeps_its_features_while_a_fresh_head_warms_up(
+    tmp_path, pretrained_run
+):
+    import keras_hub
+    from hf_bert import save_as_hugging_face
+
+    import ssl_domains.tokenizer  # noqa: F401  (registers DomainTokenizer)
+
+    preset = pretrained_run / "preset"
+    vocabulary = keras_hub.tokenizers.Tokenizer.from_preset(str(preset)).get_vocabulary()
+    backbone = keras_hub.models.Backbone.from_preset(str(preset))
+    hf_dir = save_as_hugging_face(backbone, vocabulary, tmp_path / "bare-bert")  # no MLM head
+    run = tmp_path / "continued"
+    result = pretrain(
+        run, "--from", str(hf_dir), "--steps", "10", "--set", "train.head_warmup_steps=40"
+    )
+    assert "has no mlm head" in " ".join(result.output.split())
+    final = next(m for m in metrics(run) if m.get("final"))
+    assert {"head_warmup_loss_first", "head_warmup_loss_last"} <= set(final)
+    texts = ["Revenue rose 12% in the quarter.", "Acme cut its outlook for the year."]
+    cosine = (mean_pooled(run / "init", texts) * mean_pooled(run / "preset", texts)).sum(1)
+    assert cosine.min() > 0.99, cosine
+
+
 def test_extending_the_vocabulary_keeps_existing_embedding_rows(tmp_path, pretrained_run):
     import keras_hub
 
@@ -194,7 +233,19 @@ def test_the_embedded_default_chain_pretrain_finetune_export_predict(tmp_path):
     assert final["masked_accuracy"] > 2 * final["unigram_accuracy"]
     assert f"ssl-domains finetune {run.relative_to(tmp_path)}" in result.stdout
 
-    tuned = run_cli("finetune", str(run), "--run-dir", str(tmp_path / "ft"), cwd=tmp_path)
+    from ssl_domains.plugins.finance import DATA
+
+    # The older, lexical sentiment set: the bound below is for its three classes.
+    lexical = DATA / "labels.csv"
+    tuned = run_cli(
+        "finetune",
+        str(run),
+        "--data",
+        str(lexical),
+        "--run-dir",
+        str(tmp_path / "ft"),
+        cwd=tmp_path,
+    )
     assert tuned.returncode == 0, tuned.output
     report = json.loads((tmp_path / "ft" / "report.json").read_text())
     assert report["accuracy"] > 0.6  # three balanced sentiment classes

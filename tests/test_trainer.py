@@ -91,3 +91,22 @@ def test_layerwise_learning_rates_scale_each_variables_update(tmp_path):
     after = net.get_weights()
     np.testing.assert_array_equal(before[0], after[0])  # frozen by a zero multiplier
     assert not np.allclose(before[2], after[2])
+
+
+def test_a_fresh_head_warms_up_alone_and_the_encoder_is_left_exactly_as_it_was(tmp_path):
+    keras.utils.set_random_seed(0)
+    encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dense(8)])
+    encoder.layers[1].trainable = False  # a layer the recipe froze on purpose stays frozen
+    full = keras.Sequential([encoder, keras.layers.Dense(1)])
+    before = [w.copy() for w in encoder.get_weights()]
+    head_before = full.layers[-1].get_weights()[0].copy()
+
+    losses = trainer(tmp_path).warm_up_head(
+        full, encoder, regression(), steps=30, learning_rate=0.05, compile_args={"loss": "mse"}
+    )
+
+    for old, new in zip(before, encoder.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+    assert not np.allclose(head_before, full.layers[-1].get_weights()[0])
+    assert losses["last"] < 0.5 * losses["first"]
+    assert encoder.trainable and encoder.layers[0].trainable and not encoder.layers[1].trainable
