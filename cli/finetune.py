@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ssl_domains.config import FinetuneConfig, apply_tree, assign, parse_assignment, read_toml
+from ssl_domains.tasks import tasks_help
 
 out = Console()
 
@@ -31,12 +32,12 @@ def finetune(
         None,
         "--task",
         "-t",
-        help="classification, pair-classification, regression or token-classification.",
+        help=f"What to predict; a word means that task for the source's modality: {tasks_help()}.",
     ),
     data: Path = typer.Option(
         None,
         "--data",
-        help="Labeled CSV/TSV/JSONL: text,label | text_a,text_b,label | tokens,tags.",
+        help="Labeled CSV/TSV/JSONL: text,label | text_a,text_b,label | tokens,tags | path,label.",
     ),
     eval_data: Path = typer.Option(
         None, "--eval-data", help="A separate validation file (default: a stratified split)."

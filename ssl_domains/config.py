@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_domains.errors import UserError
+from ssl_domains.tasks import check_task
 
 BACKENDS = ("tensorflow", "jax", "torch")
 TXT_MODES = ("auto", "line", "paragraph", "file")
@@ -100,20 +101,10 @@ class RunConfig(Sections):
     domain: Any = None
 
 
-TASKS = (
-    "classification",
-    "pair-classification",
-    "regression",
-    "token-classification",
-    "audio-classification",
-    "ctc",
-)
-
-
 @dataclass
 class FinetuneRunSection:
     source: str = ""
-    task: str = ""  # "": classification, or audio-classification for an audio model
+    task: str = ""  # a word of ssl_domains.tasks.TASKS; "": classification
     domain: str = ""
     backend: str = "tensorflow"
     dir: str = ""
@@ -270,8 +261,8 @@ def validate_field(key: str, value: Any) -> None:
         raise UserError(f"{key} must be in [0, 1), got {value}")
     if key == "data.txt_mode" and value not in TXT_MODES:
         raise UserError(f"data.txt_mode must be one of {', '.join(TXT_MODES)}, got {value!r}")
-    if key == "run.task" and value and value not in TASKS:
-        raise UserError(f"unknown task {value!r}; tasks: {', '.join(TASKS)}")
+    if key == "run.task" and value:
+        check_task(value)  # which modality it needs is known once the source is
     if key == "train.layer_decay" and not 0 < value <= 1:
         raise UserError(f"train.layer_decay must be in (0, 1], got {value}")
 

@@ -21,6 +21,7 @@ from ssl_domains.errors import UserError
 from ssl_domains.labeled import LabeledSet, read_labeled, stratified_split
 from ssl_domains.run import RunDirectory
 from ssl_domains.sources import resolve_source, source_domain
+from ssl_domains.tasks import resolve_task
 
 REPORT_FILE = "report.json"
 EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding", "embeddings")
@@ -84,10 +85,13 @@ def load_encoder(config: FinetuneConfig, task_cls):
     return encoder
 
 
-def default_task(config: FinetuneConfig) -> str:
+def task_name(config: FinetuneConfig) -> str:
+    """The task `--task` means for the source's modality: `classification` is
+    `audio-classification` on a speech model (see `ssl_domains.tasks.resolve_task`)."""
     domain = source_domain(config.run.source, config.run.domain)
-    audio = domain is not None and domain.modality == "audio"
-    return "audio-classification" if audio else "classification"
+    if domain is None:
+        return resolve_task(config.run.task, None)
+    return resolve_task(config.run.task, domain.modality, f"the {domain.name} model")
 
 
 def default_data(config: FinetuneConfig) -> str:
@@ -148,7 +152,7 @@ def finetune(
     started = time.perf_counter()
     console = console or Console(stderr=True)
     resolve_source(config.run.source)
-    config.run.task = config.run.task or default_task(config)
+    config.run.task = task_name(config)
     task_cls = task_class(config.run.task)
     train_rows, validation_rows = read_splits(config, task_cls)
     labels = task_cls.label_names(train_rows)

@@ -173,3 +173,48 @@ def test_bad_label_files_exit_2_with_one_clear_line(tmp_path, pretrained_run, co
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / "ft").exists()
+
+
+def test_a_task_word_means_that_task_for_the_source_modality():
+    from ssl_domains.config import FinetuneConfig, assign
+    from ssl_domains.errors import UserError
+    from ssl_domains.tasks import resolve_task
+
+    assert resolve_task("classification", "audio") == "audio-classification"
+    assert resolve_task("", "audio") == "audio-classification"  # the default word
+    assert resolve_task("classification", "text") == "classification"
+    assert resolve_task("audio-classification", "audio") == "audio-classification"  # alias
+    assert resolve_task("ctc", None) == "ctc"  # a preset of unknown modality
+    with pytest.raises(UserError, match="for audio pass --task classification or ctc"):
+        resolve_task("token-classification", "audio", "the speech model")
+    with pytest.raises(
+        UserError, match="unknown task 'topic'; tasks: classification \\(text, audio"
+    ):
+        assign(FinetuneConfig(), "run.task", "topic")  # checked as soon as it is set
+
+
+def test_task_help_lists_each_task_with_its_modalities_from_the_task_classes():
+    from ssl_domains.tasks import TASKS, task_class, tasks_help
+
+    text = tasks_help()
+    assert "classification (text, audio)" in text and "ctc (audio)" in text
+    for entry in TASKS:
+        cls = task_class(entry.name)
+        assert (cls.name, cls.modality) == (entry.name, entry.modality)
+        assert f"{entry.word} (" in text
+
+
+@pytest.mark.parametrize("task", ["ctc", "audio-classification"])
+def test_an_audio_task_on_a_text_model_exits_2_naming_the_text_tasks(
+    task, tmp_path, pretrained_run
+):
+    run_dir = tmp_path / "ft"
+    result = run_cli("finetune", str(pretrained_run), "--task", task, "--run-dir", str(run_dir))
+    assert result.returncode == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert f"--task {task} is for audio models, but the finance model is text" in lines[0]
+    assert (
+        "--task classification, pair-classification, regression or token-classification"
+        in (lines[0])
+    )

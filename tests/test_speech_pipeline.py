@@ -104,14 +104,27 @@ def test_wav2vec2_trains_on_jax_and_pytorch(tmp_path, other):
 def keyword_model(speech_run, tmp_path_factory):
     run, _ = speech_run
     tuned = tmp_path_factory.mktemp("keywords") / "ft"
+    # The word a user types: on a speech model, classification is audio classification.
     result = run_cli(
-        "finetune", str(run), "--run-dir", str(tuned), "--epochs", "8", "--learning-rate", "2e-3"
+        "finetune",
+        str(run),
+        "--task",
+        "classification",
+        "--data",
+        str(KEYWORDS),  # the twelve one-word keywords, not the default two-way commands
+        "--run-dir",
+        str(tuned),
+        "--epochs",
+        "8",
+        "--learning-rate",
+        "2e-3",
     )
     assert result.returncode == 0, result.output
     return tuned
 
 
 def test_keyword_classification_from_the_pretrained_encoder_beats_chance(keyword_model):
+    assert 'task = "audio-classification"' in (keyword_model / "run.toml").read_text()
     report = json.loads((keyword_model / "report.json").read_text())
     assert len(report["per_class"]) == 12
     assert report["accuracy"] > 2 / 12
@@ -182,3 +195,35 @@ def test_probes_score_frozen_audio_embeddings(speech_run, tmp_path):
     assert len(rows) == 2
     for row in rows:  # 12 keywords: chance is 1/12
         assert row["linear_accuracy"]["mean"] > 1 / 12
+
+
+def test_a_text_task_on_a_speech_model_exits_2_naming_the_audio_tasks(speech_run, tmp_path):
+    run, _ = speech_run
+    tuned = tmp_path / "ft"
+    result = run_cli(
+        "finetune", str(run), "--task", "token-classification", "--run-dir", str(tuned)
+    )
+    assert result.returncode == 2, result.output
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert (
+        "--task token-classification is for text models, but the speech model is audio"
+        in (lines[0])
+    )
+    assert lines[0].endswith("for audio pass --task classification or ctc")
+    assert not tuned.exists()
+
+
+def test_a_speech_preset_loads_with_plain_keras_hub(speech_run):
+    import subprocess
+    import sys
+
+    run, _ = speech_run
+    probe = (
+        "import ssl_domains; import keras_hub; "
+        f"backbone = keras_hub.models.Backbone.from_preset({str(run / 'preset')!r}); "
+        "print(type(backbone).__name__)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["Wav2Vec2Backbone"]
