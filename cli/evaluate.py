@@ -28,6 +28,20 @@ def default_roles(sources: list[str], domain: str, given: dict[str, str]) -> dic
     return {"audio": "path", "label": "label"} if audio else {"text": "text", "label": "label"}
 
 
+def default_data(sources: list[str], domain: str) -> Path:
+    """The labeled sample of the sources' domain (the one `--domain` names, or else the one
+    the first source's preset records), for when `--data` is not given."""
+    from ssl_domains.errors import UserError
+    from ssl_domains.probes import RANDOM_PREFIX
+    from ssl_domains.sources import source_domain
+
+    found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain)
+    labels = found().sample_labels() if found else None
+    if labels is None:
+        raise UserError("no labeled data: pass --data FILE")
+    return Path(labels)
+
+
 def evaluate(
     sources: list[str] = typer.Argument(
         ..., help="Runs, presets or Hugging Face directories; prefix random: for a fresh copy."
@@ -36,7 +50,10 @@ def evaluate(
         None, "--compare", help="More sources, side by side; repeatable."
     ),
     data: Path = typer.Option(
-        ..., "--data", help="Labeled CSV/TSV/JSONL with text and label columns."
+        None,
+        "--data",
+        help="Labeled CSV/TSV/JSONL with text (or path) and label columns "
+        "(default: the domain's labeled sample).",
     ),
     columns: list[str] = typer.Option(
         None, "--column", help="e.g. --column text=body; repeatable."
@@ -62,6 +79,7 @@ def evaluate(
         k.removeprefix("data.").removesuffix("_column"): v
         for k, v in column_flags(columns or []).items()
     }
+    data = data or default_data(sources, domain)
     rows = read_labeled(data, {**default_roles(sources, domain, given), **given})
     setting = f"{shots}-shot" if shots else "all labels"
     results = evaluate_sources(
@@ -72,7 +90,9 @@ def evaluate(
         domain=domain,
         on_source=lambda r: out.print(f"probed {r.source}"),
     )
-    table = Table(title=f"frozen embeddings · {setting} · {seeds} seeds · {len(rows)} rows")
+    table = Table(
+        title=f"frozen embeddings · {data.name} · {setting} · {seeds} seeds · {len(rows)} rows"
+    )
     table.add_column("source")
     keys = ("linear_accuracy", "linear_macro_f1", "knn_accuracy", "knn_macro_f1")
     for key in keys:

@@ -248,7 +248,9 @@ class BiomedicalDomain(TextDomain):
         return [DATA / "corpus.txt"]
 
     def sample_labels(self) -> Path:
-        return DATA / "labels.csv"
+        """`context_labels.csv`: results favouring the drug or its comparator, told with
+        the same words in both classes (`labels.csv`: the older abstract-section set)."""
+        return DATA / "context_labels.csv"
 
     def redactions(self) -> list[Rule]:
         return redaction_rules()

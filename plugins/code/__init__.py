@@ -97,7 +97,9 @@ class CodeDomain(TextDomain):
         return [*selection, DATA / "sample"]
 
     def sample_labels(self) -> Path:
-        return DATA / "labels.csv"
+        """`context_labels.csv`: functions that favour the largest or the smallest value,
+        with the same tokens in both classes (`labels.csv`: the older stdlib-area set)."""
+        return DATA / "context_labels.csv"
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[str | BadRecord]:
         """One document per file (or per piece of a long file), tagged with its language."""

@@ -283,7 +283,9 @@ class LegalDomain(TextDomain):
         return [DATA / "corpus.txt"]
 
     def sample_labels(self) -> Path:
-        return DATA / "labels.csv"
+        """`context_labels.csv`: clauses labelled with the party they bind, told with the
+        same words in both classes (`labels.csv`: the older clause-type set)."""
+        return DATA / "context_labels.csv"
 
     def normalizations(self) -> list[Rule]:
         return normalization_rules()

@@ -66,4 +66,6 @@ class SpeechDomain(AudioDomain):
         return [AUDIO]
 
     def sample_labels(self) -> Path:
-        return KEYWORDS
+        """`context_labels.csv`: spoken two-way commands labelled with the way to turn
+        first, both words in every command (`KEYWORDS` is the older one-word set)."""
+        return DATA / "context_labels.csv"

@@ -11,6 +11,9 @@
   record number, date of birth, phone number) where real notes put them, for the redactor.
 * ``labels.csv``: single abstract sentences labelled with the section they belong to,
   ``background``, ``methods``, ``results`` or ``conclusions`` (``text,label``).
+* ``context_labels.csv``: results sentences labelled ``favors_drug`` or ``favors_comparator``
+  whose words are the same in both classes: the label is in how they are put together (see
+  ``context_sentence``).
 
 The universe is fixed so that a small masked language model can learn its regularities:
 each condition has its abbreviation, its home medications at their usual doses, routes and
@@ -1265,6 +1268,123 @@ def build_labels(w: Writer) -> list[tuple[str, str]]:
     return rows
 
 
+# --- labelled results whose direction needs context -------------------------------------------
+
+# context_labels.csv: did the comparison favour the investigational drug (``favors_drug``) or
+# its comparator (``favors_comparator``)? Each template names both arms, and which arm fills
+# which slot is drawn at random, so every word is as likely in one class as in the other; the
+# label is in the arrangement: which arm is "longer with ... than with", which arm "not"
+# excludes, who "did not receive" the drug, whether a higher rate is good (a response) or bad
+# (adverse kidney events), and hedged claims ("may improve ... relative to"). The endpoints,
+# arms, numbers and phrasing are the corpus's own abstract sentences turned around. Drawn from
+# a seeded stream of their own, so corpus.txt and labels.csv do not change.
+CONTEXT_ROWS_PER_CLASS = 200
+CONTEXT_STREAM = 1_000_003  # added to the seed: a stream of its own
+BAD_ENDPOINTS = ("major adverse kidney events at day 30",)  # a higher rate is worse
+
+
+def context_sentence(w: Writer) -> tuple[str, str]:
+    """One results sentence and its label; the favoured arm is drawn first, then a template."""
+    r = w.r
+    a = r.choice(AGENTS)
+    s = w.trial_slots(a)
+    drug_wins = r.random() < 0.5
+    good, other = (a.name, a.comparator) if drug_wins else (a.comparator, a.name)
+    s |= {"good": good, "other": other, "cap_good": cap(good), "cap_other": cap(other)}
+    kind = r.randrange(7)
+    if kind == 0:  # a comparative: which arm is on which side of "than"
+        if a.outcome == "time":
+            template = r.choice(
+                (
+                    "{cap_endpoint} was [longer|significantly longer] with {good} than with "
+                    "{other} ({m1} vs. {m0} months; hazard ratio, {hr}; 95% CI, {ci_sep}; {p}).",
+                    "{cap_endpoint} was shorter with {other} than with {good} ({m0} vs. {m1} "
+                    "months; hazard ratio, {hr_inv}; {p}).",
+                )
+            )
+        elif a.outcome == "rate":
+            higher = r.random() < 0.5
+            first, second = ("good", "other")
+            if higher == (a.endpoint in BAD_ENDPOINTS):  # the higher rate is the worse one
+                first, second = second, first
+            numbers = "{arm} vs. {ctl}" if higher else "{ctl} vs. {arm}"
+            template = (
+                f"The rate of {{endpoint}} was {'higher' if higher else 'lower'} with {{{first}}} "
+                f"than with {{{second}}} ({numbers}; {{p}})."
+            )
+        else:
+            more = r.random() < 0.5
+            template = (
+                "Mean HbA1c decreased more with {good} than with {other} at week {weeks} ({p})."
+                if more
+                else "Mean HbA1c decreased less with {other} than with {good} at week {weeks} "
+                "({p})."
+            )
+    elif kind == 1:
+        template = "Compared with {other}, {good} [significantly improved|improved] {endpoint} "
+        template += "among patients with {disease}."
+    elif kind == 2:  # which arm "not" excludes
+        template = "{cap_good}, not {other}, improved {endpoint} in patients with {short}."
+    elif kind == 3:  # who did not receive which arm
+        template = r.choice(
+            (
+                "Patients who received {good} had better {endpoint} than those who "
+                "received {other}.",
+                "Patients who did not receive {other} had better {endpoint} than "
+                "those who did not receive {good}.",
+                "Patients who received {other} had worse {endpoint} than those who received "
+                "{good}.",
+                "Patients who did not receive {good} had worse {endpoint} than those who did not "
+                "receive {other}.",
+            )
+        )
+    elif kind == 4:  # hedged
+        template = (
+            "{cap_good} may improve {endpoint} relative to {other}, although [larger|longer] "
+            "trials are needed to confirm [these results|the durability of this benefit]."
+        )
+    elif kind == 5:
+        template = (
+            "The benefit of {good} over {other} was consistent across subgroups, including "
+            "patients with {marker}."
+        )
+    else:  # the risk of failing, on either side of "than"
+        s["risk"] = "disease progression or death" if a.outcome == "time" else "treatment failure"
+        template = (
+            "The risk of {risk} was lower with {good} than with {other} (hazard ratio, {hr}; 95% "
+            "CI, {ci})."
+            if r.random() < 0.5
+            else "The risk of {risk} was higher with {other} than with {good} (hazard ratio, "
+            "{hr_inv})."
+        )
+    text = cap(fill(r, template, s))
+    return text, "favors_drug" if drug_wins else "favors_comparator"
+
+
+def build_context_labels(seed: int = 0) -> list[tuple[str, str]]:
+    """CONTEXT_ROWS_PER_CLASS unique sentences per class, shuffled."""
+    w = Writer(random.Random(seed + CONTEXT_STREAM))
+    rows: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    counts = {"favors_drug": 0, "favors_comparator": 0}
+    while min(counts.values()) < CONTEXT_ROWS_PER_CLASS:
+        text, label = context_sentence(w)
+        if text not in seen and counts[label] < CONTEXT_ROWS_PER_CLASS:
+            seen.add(text)
+            counts[label] += 1
+            rows.append((text, label))
+    w.r.shuffle(rows)
+    return rows
+
+
+def write_rows(path: Path, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+
+
 def main(out_dir: Path, seed: int = 0) -> dict[str, object]:
     """Write corpus.txt and labels.csv into out_dir; return summary statistics.
 
@@ -1284,10 +1404,13 @@ def main(out_dir: Path, seed: int = 0) -> dict[str, object]:
     csv_writer.writerow(("text", "label"))
     csv_writer.writerows(rows)
     (out_dir / "labels.csv").write_bytes(buf.getvalue().encode("utf-8"))
+    context = build_context_labels(seed)
+    write_rows(out_dir / "context_labels.csv", ("text", "label"), context)
     return {
         "docs": len(docs),
         "corpus_bytes": len(corpus),
         "label_rows": len(rows),
+        "context_label_rows": len(context),
         "patient_docs": writer.patient_docs,
         "planted": dict(writer.planter.counts),
         "identifiers": list(writer.planter.planted),

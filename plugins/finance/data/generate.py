@@ -8,6 +8,8 @@
   appear in varied surface forms for the normaliser; about one document in sixty carries a
   random account number, Luhn-valid card number or mod-97-valid IBAN for the redactor.
 * ``labels.csv``: single sentences labelled positive, negative or neutral (``text,label``).
+* ``context_labels.csv``: sentences labelled positive or negative whose words are the same in
+  both classes: the label is in how they are put together (see ``context_sentence``).
 
 All prose is template-based and original; every company, bank, person and identifier is
 invented. Standard library only; a given seed always produces byte-identical output.
@@ -1174,6 +1176,122 @@ def build_labels(w: Writer) -> list[tuple[str, str]]:
     return rows
 
 
+# --- labelled sentences whose sentiment needs context -----------------------------------------
+
+# context_labels.csv: is the news good (``positive``) or bad (``negative``) for the company?
+# Every template is filled with the same words in both classes; only their arrangement differs:
+# which verb goes with which noun ("raised its revenue outlook and lowered its forecast for
+# interest expense" or the reverse), which way a metric moved for what kind of metric ("net
+# debt fell" is good news, "revenue fell" is not), which action is the new one ("upgraded ...,
+# months after it downgraded the stock"), and which verb a "not" denies. No single word, and no
+# bag of words, tells the classes apart. The sentences reuse the corpus's companies, banks,
+# periods, metrics, ratings and verbs; they are drawn from their own seeded stream, so corpus.txt
+# and labels.csv do not change.
+CONTEXT_ROWS_PER_CLASS = 200
+CONTEXT_STREAM = 1_000_003  # added to the seed: a stream of its own
+GOOD_METRICS = ("revenue", "net sales", "operating cash flow", "backlog", "net income",
+                "gross margin", "operating margin")  # fmt: skip
+BAD_METRICS = ("net debt", "net leverage", "interest expense", "operating costs",
+               "capital expenditures", "selling, general and administrative expenses")  # fmt: skip
+COST_FORECASTS = ("interest expense", "operating costs", "net leverage", "capital expenditures")
+DIRECTIONS = (("rose", "fell"), ("increased", "decreased"), ("climbed", "declined"),
+              ("grew", "slipped"))  # fmt: skip
+GUIDE_VERBS = (("raised", "lowered"), ("increased", "cut"))
+RATING_PAIRS = tuple(
+    (family[hi], family[lo])
+    for family in zip(*RATINGS, strict=True)
+    for hi, lo in ((2, 1), (1, 0), (2, 0))
+)  # (higher, lower) rating of one family: ("Buy", "Hold"), ("Hold", "Sell"), ...
+
+
+def context_sentence(w: Writer) -> tuple[str, str]:
+    """One sentence and its label; each template's switches are drawn uniformly, so every
+    word is as likely in a positive sentence as in a negative one."""
+    r, c = w.r, w.company()
+    y, q = r.randint(2022, 2025), r.randint(1, 4)
+    name = r.choice((c.name, c.short))
+    up, down = r.choice(GUIDE_VERBS)
+    good_first = r.random() < 0.5
+    slots: dict[str, object] = {
+        "co": r.choice((c.name, c.name, c.short, f"{c.name} ({c.exchange}: {c.ticker})")),
+        "co_s": name + ("'" if name.endswith("s") else "'s"),
+        "fy": period(r, "fy", y),
+        "prev_fy": period(r, "fy", y - 1),
+        "per": period(r, "q", y, q),
+        "when": w.when(y),
+        "bank": r.choice(BANKS),
+        "p": pct(r, r.uniform(1, 25)),
+        "n": r.randint(3, 18),
+        "dps": ps(tick(r.uniform(0.1, 1.5) * FX[c.currency], c.currency), c.currency),
+        "v1": up if good_first else down,
+        "v2": down if good_first else up,
+        "cost": r.choice(COST_FORECASTS),
+    }
+    kind = r.randrange(6)
+    if kind == 0:  # which verb goes with revenue, which with a cost
+        template = "{co} {v1} its {fy} revenue outlook and {v2} its forecast for {cost} on {when}."
+        positive = good_first
+    elif kind == 1:  # a metric's direction, and whether that metric is good to have more of
+        good = r.random() < 0.5
+        rose = r.random() < 0.5
+        slots["metric"] = r.choice(GOOD_METRICS if good else BAD_METRICS)
+        slots["verb"] = r.choice(DIRECTIONS)[0 if rose else 1]
+        template = "{co_s} {metric} {verb} {p} in {per} [from a year earlier|year over year]."
+        positive = good == rose
+    elif kind == 2:  # the same comparison, stated as an expectation
+        good = r.random() < 0.5
+        higher = r.random() < 0.5
+        slots["metric"] = r.choice(GOOD_METRICS if good else BAD_METRICS)
+        slots["dir"] = "higher" if higher else "lower"
+        template = "{co} expects {metric} in {fy} to be {dir} than in {prev_fy}."
+        positive = good == higher
+    elif kind == 3:  # which rating change is the new one
+        hi, lo = r.choice(RATING_PAIRS)
+        template = (
+            "{bank} upgraded {co} to {hi} from {lo} on {when}, {n} months after it downgraded "
+            "the stock."
+            if good_first
+            else "{bank} downgraded {co} to {lo} from {hi} on {when}, {n} months after it "
+            "upgraded the stock."
+        )
+        slots |= {"hi": hi, "lo": lo}
+        positive = good_first
+    elif kind == 4:  # which dividend action is the new one
+        template = (
+            "{co} {v1} its quarterly dividend to {dps} per share on {when}, {n} years after it "
+            "{v2} the payout."
+        )
+        positive = good_first
+    else:  # which verb the "not" denies
+        template = "{co} {v1}, not {v2}, its {fy} revenue outlook on {when}."
+        positive = good_first
+    return cap(fill(r, template, slots)), "positive" if positive else "negative"
+
+
+def build_context_labels(seed: int = 0) -> list[tuple[str, str]]:
+    """CONTEXT_ROWS_PER_CLASS unique sentences per class, shuffled."""
+    w = Writer(random.Random(seed + CONTEXT_STREAM))
+    rows: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    counts = {"positive": 0, "negative": 0}
+    while min(counts.values()) < CONTEXT_ROWS_PER_CLASS:
+        text, label = context_sentence(w)
+        if text not in seen and counts[label] < CONTEXT_ROWS_PER_CLASS:
+            seen.add(text)
+            counts[label] += 1
+            rows.append((text, label))
+    w.r.shuffle(rows)
+    return rows
+
+
+def write_rows(path: Path, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+
+
 def main(out_dir: Path, seed: int = 0) -> dict[str, object]:
     """Write corpus.txt and labels.csv into out_dir; return summary statistics."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -1187,10 +1305,13 @@ def main(out_dir: Path, seed: int = 0) -> dict[str, object]:
     writer.writerow(("text", "label"))
     writer.writerows(rows)
     (out_dir / "labels.csv").write_bytes(buf.getvalue().encode("utf-8"))
+    context = build_context_labels(seed)
+    write_rows(out_dir / "context_labels.csv", ("text", "label"), context)
     return {
         "docs": len(docs),
         "corpus_bytes": len(corpus),
         "label_rows": len(rows),
+        "context_label_rows": len(context),
         "planted": planted,
     }
 

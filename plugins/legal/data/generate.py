@@ -15,6 +15,8 @@
   ``indemnification``, ``governing_law`` or ``payment`` (``text,label``). Templates avoid
   giving any class a keyword of its own: confidentiality clauses that never say
   "confidential", payment clauses that mention termination, and so on.
+* ``context_labels.csv``: clauses labelled with the party they bind, ``provider`` or
+  ``customer``, whose words are the same in both classes (see ``context_clause``).
 
 The universe is fixed: a dozen companies contract with each other under the same clause
 families; opinions cite one fixed set of precedents, each always for the same proposition
@@ -1550,6 +1552,86 @@ def build_labels(w: Writer) -> list[tuple[str, str]]:
     return rows
 
 
+# --- labelled clauses whose obligor needs context ---------------------------------------------
+
+# context_labels.csv: which party does the clause bind: the party that provides (``provider``:
+# Provider, Licensor, Supplier, Consultant) or the party that pays (``customer``: Customer,
+# Licensee, Buyer, Company)? Every clause names both parties of one contract once each, and
+# which party fills which slot is drawn at random, so no word, and no bag of words, tells the
+# classes apart: the obligor is the subject of "shall", the agent of a passive ("shall be
+# indemnified ... by"), the object of "require", the party "rather than" the other, or the one
+# that needs the other's approval. The clauses are the corpus's own clause families with their
+# parties in either role. Drawn from a seeded stream of their own, so corpus.txt and labels.csv
+# do not change.
+CONTEXT_ROWS_PER_CLASS = 200
+CONTEXT_STREAM = 1_000_003  # added to the seed: a stream of its own
+OBLIGATIONS = (  # {X} is bound, {Y} is the other party
+    "{X} shall indemnify, defend and hold harmless {Y} and its Affiliates, officers, directors "
+    "and employees from and against all Losses arising out of any third-party claim relating to "
+    "this Agreement.",
+    "{Y} and its Affiliates shall be indemnified, defended and held harmless by {X} from and "
+    "against all Losses arising out of any third-party claim relating to this Agreement.",
+    "{X} shall reimburse {Y} for all reasonable, pre-approved travel and out-of-pocket expenses "
+    "incurred under this Agreement, supported by receipts.",
+    "{X} shall give {Y} prompt written notice of any breach of Section {sec} and of any claim "
+    "arising out of this Agreement.",
+    "Upon the written request of {Y}, {X} shall return or destroy all documents and copies "
+    "containing Confidential Information within {days} days.",
+    "{X} shall not issue any press release or public announcement concerning this Agreement "
+    "without the prior written approval of {Y}.",
+    "{X}, rather than {Y}, shall bear all sales, use, value-added and similar taxes on the Fees.",
+    "{X} shall provide {Y} with timely access to its facilities, systems and personnel as "
+    "reasonably required for the performance of this Agreement.",
+    "All costs of complying with Section {sec} shall be borne by {X} and not by {Y}.",
+    "{X} shall keep accurate records and shall permit {Y} to audit them upon {days} days' "
+    "written notice.",
+    "{Y} may, by written notice, require {X} to cure any breach of Section {sec} within {days} "
+    "days.",
+    "{X} agrees to compensate {Y} for any loss, damage or expense, including court costs, "
+    "arising out of any breach of Section {sec}.",
+    "{Y} shall have no obligation to pay the costs of any audit under Section {sec}, which "
+    "shall be paid by {X}.",
+    "Any amounts owed to {Y} under Section {sec} shall be paid by {X} within {days} days after "
+    "a final judgment or settlement.",
+)
+
+
+def context_clause(w: Writer) -> tuple[str, str]:
+    """One clause and its label: a contract, the bound party, then a template."""
+    r = w.r
+    kind = r.choice(CONTRACTS)
+    sections = [f"{r.randint(2, 12)}.{r.randint(1, 6)}" for _ in range(4)]
+    slots = w.clause_slots(kind, sections)
+    provider_bound = r.random() < 0.5
+    x, y = (kind.p1, kind.p2) if provider_bound else (kind.p2, kind.p1)
+    text = fill(r, r.choice(OBLIGATIONS), slots | {"X": x, "Y": y})
+    return text, "provider" if provider_bound else "customer"
+
+
+def build_context_labels(seed: int = 0) -> list[tuple[str, str]]:
+    """CONTEXT_ROWS_PER_CLASS unique clauses per class, shuffled."""
+    w = Writer(random.Random(seed + CONTEXT_STREAM))
+    rows: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    counts = {"provider": 0, "customer": 0}
+    while min(counts.values()) < CONTEXT_ROWS_PER_CLASS:
+        text, label = context_clause(w)
+        if text not in seen and counts[label] < CONTEXT_ROWS_PER_CLASS:
+            seen.add(text)
+            counts[label] += 1
+            rows.append((text, label))
+    w.r.shuffle(rows)
+    return rows
+
+
+def write_rows(path: Path, header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+
+
 def main(out_dir: Path, seed: int = 0) -> dict[str, object]:
     """Write corpus.txt and labels.csv into out_dir; return summary statistics."""
     out_dir = Path(out_dir)
@@ -1564,11 +1646,14 @@ def main(out_dir: Path, seed: int = 0) -> dict[str, object]:
     writer.writerow(("text", "label"))
     writer.writerows(rows)
     (out_dir / "labels.csv").write_bytes(buf.getvalue().encode("utf-8"))
+    context = build_context_labels(seed)
+    write_rows(out_dir / "context_labels.csv", ("text", "label"), context)
     lengths = sorted(len(doc.split()) for doc in docs)
     return {
         "docs": len(docs),
         "corpus_bytes": len(corpus),
         "label_rows": len(rows),
+        "context_label_rows": len(context),
         "words": sum(lengths),
         "long_docs": sum(n >= 1000 for n in lengths),
         "median_words": lengths[len(lengths) // 2],

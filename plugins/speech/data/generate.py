@@ -19,6 +19,10 @@
   labeled sample for utterance classification.
 * ``transcripts.csv``: ``path,text`` for every take (lower case, letters, spaces and
   apostrophes), for CTC fine-tuning.
+* ``context/`` and ``context_labels.csv``: 100 spoken two-way commands ("turn left then
+  right", "don't turn right turn left") labelled with the way to turn first, ``left`` or
+  ``right`` (``path,label,text``): both words are in every command, so the label needs their
+  order and what "don't" applies to. Kept apart from ``audio/``, which pretraining reads.
 
 The size is the constraint: speech in 16 kHz FLAC costs about 18 kB a second, and the
 folder should stay near 3.5 MB, hence one take per command and few WAV and stereo takes.
@@ -29,7 +33,7 @@ always writes the same files, byte for byte with the same espeak-ng and sox vers
 Standard library, numpy and soundfile; calls the ``espeak-ng`` and ``sox`` command-line
 tools (``apt-get install espeak-ng sox``).
 
-Usage: python generate.py [--out-dir DIR] [--seed N]
+Usage: python generate.py [--out-dir DIR] [--seed N] [--context-only]
 """
 
 from __future__ import annotations
@@ -272,8 +276,87 @@ def store(wave: np.ndarray, fmt: Format, path: Path, scratch: Path) -> None:
     subprocess.run(command, check=True, capture_output=True)
 
 
+# --- spoken commands whose label needs word order and negation --------------------------------
+
+# context_labels.csv: which way does the command say to turn first, ``left`` or ``right``? Every
+# command says both words, and each template is spoken as often with "left" in one slot as in
+# the other, so neither word, nor the bag of words, decides: "turn left then right" and "turn
+# right after you turn left" start differently and mean the same; "don't turn right turn left"
+# starts with the other word. The words are those of the embedded sample's commands ("turn
+# left here", "turn right at the light", "go", "don't ..."). The clips live in context/, apart
+# from audio/, so the pretraining sample is unchanged; they are 16 kHz mono FLAC, spoken in the
+# sample's voices, speeds, pitches and amplitudes, cut to the same 0.4-2.5 s. ``path,label,text``.
+CONTEXT_TAKES_PER_CLASS = 50
+CONTEXT_STREAM = 1_000_003  # added to the seed: a stream of its own
+TURN_TEMPLATES = (  # {a}: the way to turn first; {b}: the other way
+    "turn {a} then {b}",
+    "go {a} then turn {b}",
+    "turn {a} don't turn {b}",
+    "don't turn {b} turn {a}",
+    "don't go {b} go {a}",
+    "turn {b} after you turn {a}",
+    "first turn {a} then turn {b}",
+)
+TURN_ENDINGS = ("", "", "", " here", " please")
+
+
+def plan_context(rng: random.Random) -> list[Take]:
+    """The context takes: each template and ending as often for either label, the voices in
+    turn within each label, the rest drawn like the sample's."""
+    takes = []
+    for label, other in (("left", "right"), ("right", "left")):
+        for i in range(CONTEXT_TAKES_PER_CLASS):
+            template = TURN_TEMPLATES[i % len(TURN_TEMPLATES)]
+            text = template.format(a=label, b=other) + rng.choice(TURN_ENDINGS)
+            padding = (0.0, 0.0)
+            if rng.random() < PADDED_SHARE:
+                padding = (round(rng.uniform(0.1, 0.4), 3), round(rng.uniform(0.1, 0.4), 3))
+            takes.append(
+                Take(
+                    path=f"context/turn-{label}-{i + 1:02d}.flac",
+                    text=text,
+                    label=label,
+                    voice=VOICES[(i + (label == "right")) % len(VOICES)],
+                    speed=rng.choice(SPEEDS),
+                    pitch=rng.choice(PITCHES),
+                    amplitude=rng.choice(AMPLITUDES),
+                    format=FLAC_16K,
+                    padding=padding,
+                )
+            )
+    return takes
+
+
+def write_context(out_dir: Path, seed: int = 0) -> dict[str, object]:
+    """Write context/ and context_labels.csv into out_dir; return a summary."""
+    folder = Path(out_dir) / "context"
+    if folder.exists():
+        for old in folder.iterdir():
+            if old.suffix == ".flac":
+                old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    takes = plan_context(random.Random(seed + CONTEXT_STREAM))
+    seconds = 0.0
+    with tempfile.TemporaryDirectory() as scratch:
+        for n, take in enumerate(takes):
+            assert TEXT.fullmatch(take.text), take.text
+            wave = render(take, (seed + CONTEXT_STREAM) * 100_003 + n, Path(scratch))
+            store(wave, take.format, Path(out_dir) / take.path, Path(scratch))
+            seconds += len(wave) / SYNTH_RATE
+    with (Path(out_dir) / "context_labels.csv").open("w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["path", "label", "text"])
+        writer.writerows((take.path, take.label, take.text) for take in takes)
+    return {
+        "context_takes": len(takes),
+        "context_seconds": round(seconds, 1),
+        "context_labels": dict(Counter(take.label for take in takes)),
+    }
+
+
 def main(out_dir: Path, seed: int = 0) -> dict[str, object]:
-    """Write audio/, keywords.csv and transcripts.csv into out_dir; return a summary."""
+    """Write audio/, keywords.csv, transcripts.csv, context/ and context_labels.csv into
+    out_dir; return a summary."""
     missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
     if missing:
         raise SystemExit(f"needs {' and '.join(missing)}: apt-get install -y espeak-ng sox")
@@ -307,12 +390,15 @@ def main(out_dir: Path, seed: int = 0) -> dict[str, object]:
         "formats": dict(Counter(take.format.name for take in takes)),
         "voices": dict(Counter(take.voice for take in takes)),
         "padded": sum(1 for take in takes if take.padding != (0.0, 0.0)),
-    }
+    } | write_context(out_dir, seed)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out-dir", type=Path, default=Path(__file__).resolve().parent)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--context-only", action="store_true", help="write context/ and context_labels.csv only"
+    )
     args = parser.parse_args()
-    print(main(args.out_dir, args.seed))
+    print((write_context if args.context_only else main)(args.out_dir, args.seed))
