@@ -34,7 +34,9 @@ def inspect(
     sets: list[str] = typer.Option(
         None, "--set", help="Config overrides, e.g. --set data.text_field=body."
     ),
-    plot: Path = typer.Option(None, "--plot", help="Write the length histogram as a PNG."),
+    plot: Path = typer.Option(
+        None, "--plot", help="Write the histogram of record lengths (in tokens) as a PNG."
+    ),
     json_out: Path = typer.Option(None, "--json", help="Write the full report as JSON."),
 ) -> None:
     """Documents, words, duplicates, redactions, skips, lengths and tokenizer fertility."""
@@ -55,7 +57,11 @@ def inspect(
     if plot:
         from ssl_domains.plots import histogram_png
 
-        histogram_png(result.report.lengths, f"{result.report.unit} per record", plot)
+        if result.token_lengths:  # what pretraining sees: tokens, against seq_len
+            label = f"tokens per record (seq_len {result.sequence_length})"
+            histogram_png(result.token_lengths, label, plot)
+        else:
+            histogram_png(result.report.lengths, f"{result.report.unit} per record", plot)
         out.print(f"length histogram: {plot}")
     if json_out:
         json_out.write_text(
@@ -91,6 +97,26 @@ def print_inspection(result) -> None:
         for span, count in report.lengths.items():
             hist.add_row(span, str(count), "█" * max(1, round(30 * count / top)))
         out.print(hist)
+    for layout, files in report.layouts.items():
+        out.print(f"{layout}: {files} file(s)")
+    if report.split_note:
+        out.print(f"split: {report.split_note}")
+    if result.token_lengths:
+        hist = Table(title=f"record length (tokens) against seq_len {result.sequence_length}")
+        hist.add_column("tokens", justify="right")
+        hist.add_column("records", justify="right")
+        hist.add_column("")
+        top = max(result.token_lengths.values())
+        for span, count in result.token_lengths.items():
+            hist.add_row(span, str(count), "█" * max(1, round(30 * count / top)))
+        out.print(hist)
+        if result.mostly_short:
+            out.print(
+                f"[yellow]warning:[/yellow] {result.short_share:.0%} of records are under a "
+                f"quarter of seq_len ({result.sequence_length} tokens). Pretraining packs them "
+                "into full sequences, but if they are lines of hard-wrapped files, read them "
+                "as paragraphs: --set data.txt_mode=paragraph"
+            )
     if result.fertility:
         tokens = Table(title="tokenizer fertility (tokens per word; lower keeps more words whole)")
         for column in ("tokenizer", "vocabulary", "tokens/word"):

@@ -23,6 +23,16 @@ class Inspection:
     fertility: dict[str, float] = field(default_factory=dict)
     vocabulary_sizes: dict[str, int] = field(default_factory=dict)
     added_tokens: list[str] = field(default_factory=list)
+    # Records' lengths in tokens of the tokenizer pretraining would use, against seq_len.
+    token_lengths: dict[str, int] = field(default_factory=dict)
+    sequence_length: int = 0
+    short_share: float = 0.0
+
+    @property
+    def mostly_short(self) -> bool:
+        """Most records far shorter than a training sequence: each is a fragment (one
+        line of a hard-wrapped file?) more than a document."""
+        return self.short_share > 0.5
 
 
 def fertility(texts, tokenizer, normalizer, max_documents: int = 5000) -> float:
@@ -40,6 +50,28 @@ def fertility(texts, tokenizer, normalizer, max_documents: int = 5000) -> float:
     for batch_tokens, batch_words in texts.take(max_documents).batch(256).map(count):
         tokens, words = tokens + int(batch_tokens), words + int(batch_words)
     return tokens / max(words, 1)
+
+
+SHORT = 0.25  # a record under a quarter of seq_len tokens counts as far shorter
+
+
+def token_lengths(texts, tokenizer, normalizer, sequence_length: int, max_documents=20_000):
+    """(power-of-two histogram of tokens per record, share under SHORT * seq_len)."""
+    from collections import Counter
+
+    from ssl_domains.prepare import length_bin, sorted_bins
+
+    counts: Counter[str] = Counter()
+    short = total = 0
+    def count(batch):  # in a tf.data map, where keras-hub tokenizers return ragged tensors
+        normalized = normalizer(batch) if normalizer is not None else batch
+        return tokenizer(normalized).row_lengths()
+
+    for lengths in texts.take(max_documents).batch(256).map(count).as_numpy_iterator():
+        counts.update(length_bin(int(n)) for n in lengths)
+        short += int((lengths < SHORT * sequence_length).sum())
+        total += len(lengths)
+    return sorted_bins(counts), short / max(total, 1)
 
 
 def inspect_corpus(
@@ -72,8 +104,10 @@ def inspect_corpus(
         own = text.fresh_vocabulary(domain, config, records)
         result.fertility["domain vocabulary"] = fertility(records, own, normalizer)
         result.vocabulary_sizes["domain vocabulary"] = own.vocabulary_size()
+        used = own
         if tokenizer_source:
             encoder = Encoder.load(resolve_source(tokenizer_source))
+            used = encoder.tokenizer
             name = tokenizer_source
             result.fertility[name] = fertility(records, encoder.tokenizer, normalizer)
             result.vocabulary_sizes[name] = encoder.tokenizer.vocabulary_size()
@@ -85,4 +119,8 @@ def inspect_corpus(
                     name = f"{tokenizer_source} + {len(result.added_tokens)} domain tokens"
                     result.fertility[name] = fertility(records, extended, normalizer)
                     result.vocabulary_sizes[name] = extended.vocabulary_size()
+        result.sequence_length = config.data.seq_len
+        result.token_lengths, result.short_share = token_lengths(
+            records, used, normalizer, config.data.seq_len
+        )
     return result

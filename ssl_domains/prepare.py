@@ -97,6 +97,12 @@ class _ShardWriter:
             self._writer = None
 
 
+def sorted_bins(counts: dict[str, int]) -> dict[str, int]:
+    """`length_bin` counts in the order of their bins."""
+    order = {name: i for i, name in enumerate(["<1"] + [length_bin(2**k) for k in range(40)])}
+    return dict(sorted(counts.items(), key=lambda kv: order[kv[0]]))
+
+
 def is_validation(data: bytes, fraction: float) -> bool:
     return zlib.crc32(data) % 10_000 < round(fraction * 10_000)
 
@@ -165,8 +171,7 @@ def prepare_corpus(
     report.skip_reasons = dict(skip_reasons)
     report.redactions = dict(redactions)
     report.dropped = dict(dropped)
-    order = {name: i for i, name in enumerate(["<1"] + [length_bin(2**k) for k in range(40)])}
-    report.lengths = dict(sorted(lengths.items(), key=lambda kv: order[kv[0]]))
+    report.lengths = sorted_bins(lengths)
     report.train_files = writers["train"].paths
     report.validation_files = writers["validation"].paths
     report.layouts = dict(options.layouts)

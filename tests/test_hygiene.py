@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from conftest import QUICK, run_cli
 
 from ssl_domains.hygiene import Deduplicator, quality_issue
@@ -60,6 +62,30 @@ def test_corpus_inspect_reports_counts_duplicates_redactions_and_fertility(tmp_p
     assert re.search(r"redacted: account\s*│\s*1", out)
     assert "tokens/word" in out and "domain vocabulary" in out
     assert (tmp_path / "lengths.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_corpus_inspect_shows_token_lengths_against_seq_len_and_warns_on_fragments(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    licenses = sorted(Path("/usr/share/common-licenses").glob("*GPL*"))
+    if not licenses:
+        pytest.skip("this machine has no /usr/share/common-licenses")
+    corpus = tmp_path / "licenses"
+    corpus.mkdir()
+    for path in licenses:  # real, hard-wrapped text no one on the team wrote
+        if path.is_file():
+            shutil.copy(path, corpus / path.name)
+    as_read = run_cli("corpus", "inspect", str(corpus), "--domain", "legal")
+    assert as_read.returncode == 0, as_read.output
+    assert ".txt read by paragraphs:" in as_read.stdout
+    assert "record length (tokens) against seq_len 256" in as_read.stdout
+    assert "warning" not in as_read.stdout
+    by_line = run_cli(
+        "corpus", "inspect", str(corpus), "--domain", "legal", "--set", "data.txt_mode=line"
+    )
+    assert by_line.returncode == 0, by_line.output
+    assert "warning:" in by_line.stdout and "data.txt_mode=paragraph" in by_line.stdout
 
 
 def test_a_planted_identifier_reaches_no_vocabulary_shard_log_or_output(tmp_path, small_corpus):
