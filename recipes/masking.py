@@ -9,6 +9,11 @@ probability equal to the rate, so the expected share of masked tokens is still t
 rate. (tf-text's `RandomItemSelector` picks `ceil(rate * items)`, which over-masks
 when a sequence holds only a few items, as spans do.)
 
+Words: WordPiece marks the pieces that continue a word (`gear ##ing`), SentencePiece
+and byte-level BPE the pieces that start one (`▁gear ing`, `Ġgear ing`);
+`word_start` says which rule a vocabulary follows (`ssl_domains.families.word_start`
+derives it from a keras-hub tokenizer).
+
 Span lengths: a span ends at each word boundary with probability
 `1 / mean_span_words`, so spans are geometrically distributed in words with that
 mean. SpanBERT samples Geo(0.2) clipped at 10 and fills a 15% budget; ours is the
@@ -44,6 +49,22 @@ class BernoulliItemSelector(ItemSelector):
         return selectable.with_flat_values(chosen & (within_row <= self.max_tokens))
 
 
+RULES = ("continuation_prefix", "start_prefix")
+
+
+def continuation_pieces(vocabulary, word_start: str) -> list[bool]:
+    """For each token, whether it continues the word before it, under `word_start`."""
+    rule, _, prefix = word_start.partition(":")
+    if rule not in RULES or not prefix:
+        raise ValueError(
+            f"word_start must be 'continuation_prefix:PREFIX' or 'start_prefix:PREFIX', "
+            f"got {word_start!r}"
+        )
+    if rule == "continuation_prefix":
+        return [token.startswith(prefix) for token in vocabulary]
+    return [not token.startswith(prefix) for token in vocabulary]
+
+
 @keras.saving.register_keras_serializable(package="ssl_domains")
 class WordMaskGenerator(PreprocessingLayer):
     """Mask whole words (`mode="whole_word"`) or spans of words (`mode="span"`).
@@ -53,8 +74,7 @@ class WordMaskGenerator(PreprocessingLayer):
     `mask_weights`).
 
     Args:
-        vocabulary: the WordPiece vocabulary; tokens starting with
-            `suffix_indicator` continue the word before them.
+        vocabulary: the tokens, indexed by id.
         mask_selection_rate: share of tokens to select, in expectation.
         mask_selection_length: most masked tokens per sequence (outputs are padded
             to it); items that would overflow it are left unmasked.
@@ -63,6 +83,12 @@ class WordMaskGenerator(PreprocessingLayer):
         mask_token_rate / random_token_rate: the 80/10/10 split, as in BERT.
         mode: `"whole_word"` or `"span"`.
         mean_span_words: mean span length in words, for `mode="span"`.
+        word_start: how tokens mark words: `"continuation_prefix:##"` (WordPiece:
+            a token starting with `##` continues the word before it) or
+            `"start_prefix:▁"` (SentencePiece; `"start_prefix:Ġ"` for byte-level
+            BPE: a token starting with the prefix begins a word, any other token
+            continues the word before it).
+        pad_token_id: id of padding, which `call` strips.
 
     Examples:
 
@@ -71,6 +97,12 @@ class WordMaskGenerator(PreprocessingLayer):
     masker = WordMaskGenerator(vocab, 0.5, 8, mask_token_id=4,
                                unselectable_token_ids=[0, 1, 2])
     masker([[1, 5, 6, 7, 2, 0]])  # masks "gear ##ing" together, or neither
+
+    vocab = ["<s>", "<pad>", "</s>", "<unk>", "<mask>", "▁gear", "ing", "▁up"]
+    masker = WordMaskGenerator(vocab, 0.5, 8, mask_token_id=4,
+                               unselectable_token_ids=[0, 1, 2, 3],
+                               word_start="start_prefix:▁", pad_token_id=1)
+    masker([[0, 5, 6, 7, 2, 1]])  # masks "▁gear ing" together, or neither
     ```
     """
 
@@ -85,7 +117,7 @@ class WordMaskGenerator(PreprocessingLayer):
         random_token_rate=0.1,
         mode="whole_word",
         mean_span_words=3.0,
-        suffix_indicator="##",
+        word_start="continuation_prefix:##",
         pad_token_id=0,
         **kwargs,
     ):
@@ -101,9 +133,9 @@ class WordMaskGenerator(PreprocessingLayer):
         self.random_token_rate = random_token_rate
         self.mode = mode
         self.mean_span_words = mean_span_words
-        self.suffix_indicator = suffix_indicator
+        self.word_start = word_start
         self.pad_token_id = pad_token_id
-        continues = [t.startswith(suffix_indicator) for t in self.vocabulary]
+        continues = continuation_pieces(self.vocabulary, word_start)
         special = np.zeros(len(self.vocabulary), bool)
         special[self.unselectable_token_ids] = True
         self._continues = tf.constant(continues) & ~tf.constant(special)
@@ -121,8 +153,9 @@ class WordMaskGenerator(PreprocessingLayer):
     def _item_starts(self, ids: tf.RaggedTensor) -> tf.Tensor:
         """For each token (flat), whether it starts a new masking item.
 
-        A special token is an item of its own, and so is whatever follows it (a
-        chunk may begin with the `##` pieces of a word cut at its start).
+        A special token is an item of its own, and whatever follows it starts one (a
+        chunk may begin with the pieces of a word cut at its start, and a document's
+        first word has no `▁`/`Ġ` where the tokenizer adds no prefix space).
         """
         flat = ids.flat_values
         special = tf.gather(self._special, flat)
@@ -170,7 +203,7 @@ class WordMaskGenerator(PreprocessingLayer):
             random_token_rate=self.random_token_rate,
             mode=self.mode,
             mean_span_words=self.mean_span_words,
-            suffix_indicator=self.suffix_indicator,
+            word_start=self.word_start,
             pad_token_id=self.pad_token_id,
         )
         return config

@@ -143,22 +143,32 @@ class MaskedLanguageModeling(Recipe):
         return preprocessor
 
     def masker(self, encoder, preprocessor):
-        """keras-hub's token masker, or ours for whole words and spans."""
+        """keras-hub's token masker, or ours for whole words and spans.
+
+        Where words start follows from the tokenizer's kind (WordPiece `##`,
+        SentencePiece `▁`, byte-level BPE `Ġ`); any other kind is a UserError.
+        """
         from ssl_domains.recipes.masking import WordMaskGenerator
+
+        from ssl_domains.families import vocabulary, word_start
 
         cfg, tokenizer = self.config, encoder.tokenizer
         if cfg.masking == "token":
             return preprocessor.masker
+        rule = word_start(tokenizer)  # first: a UserError for a tokenizer without words
+        # XLM-RoBERTa's special_token_ids leave out <mask>; never mask a mask.
+        unselectable = sorted({*tokenizer.special_token_ids, tokenizer.mask_token_id})
         return WordMaskGenerator(
-            tokenizer.get_vocabulary(),
+            vocabulary(tokenizer),
             mask_selection_rate=cfg.mask_rate,
             mask_selection_length=self._selections(encoder),
             mask_token_id=tokenizer.mask_token_id,
-            unselectable_token_ids=tokenizer.special_token_ids,
+            unselectable_token_ids=unselectable,
             mask_token_rate=cfg.mask_token_rate,
             random_token_rate=cfg.random_token_rate,
             mode=cfg.masking,
             mean_span_words=cfg.mean_span_words,
+            word_start=rule,
             pad_token_id=tokenizer.pad_token_id,
         )
 
@@ -246,24 +256,52 @@ def masked_lm_class(backbone):
     """keras-hub's masked-LM task class for this backbone's family."""
     import keras_hub
 
-    from ssl_domains.families import class_for
+    from ssl_domains.errors import UserError
+    from ssl_domains.families import class_for, family_names
 
-    return class_for(keras_hub.models.MaskedLM, backbone)
+    try:
+        return class_for(keras_hub.models.MaskedLM, backbone)
+    except UserError:
+        raise UserError(
+            f"the mlm recipe needs keras-hub's masked-LM task of the model's family, and "
+            f"keras-hub has none for {type(backbone).__name__}; Hugging Face families it "
+            f"converts and has one for: {family_names()} (see docs/model-families.md)"
+        ) from None
 
 
-def _restore_head(model, source: str) -> None:
-    """Carry the masked-LM head over from a preset that saved one (vocabulary may grow)."""
+def _restore_head(model, source: str) -> bool:
+    """Carry the masked-LM head over from the source where it has one (the vocabulary
+    may have grown): a preset that saved its task, or a Hugging Face `*ForMaskedLM`
+    checkpoint. A backbone-only source leaves the head fresh. Returns whether the head
+    was restored."""
     from pathlib import Path
 
     import keras_hub
 
+    from ssl_domains.families import hugging_face_family, hugging_face_head
     from ssl_domains.vocabulary import copy_weights_growing
 
+    family = hugging_face_family(source)
+    if family is not None:
+        tensors = hugging_face_head(source, family)
+        if tensors is None or type(model).__name__ != family.masked_lm:
+            return False  # a bare `*Model` checkpoint: the head starts fresh
+        head = model.get_layer("mlm_head")
+        dense, norm = head._intermediate_dense, head._intermediate_layer_norm
+        variables = dict(
+            kernel=dense.kernel,
+            bias=dense.bias,
+            gamma=norm.gamma,
+            beta=norm.beta,
+            output_bias=head._bias,
+        )
+        copy_weights_growing([(tensors[name], variables[name]) for name in variables])
+        return True
     if not (Path(source) / "task.json").is_file():
-        return  # a backbone-only preset: the head starts fresh
+        return False  # a backbone-only preset: the head starts fresh
     previous = keras_hub.models.MaskedLM.from_preset(source, preprocessor=None)
     if type(previous) is not type(model):
-        return
+        return False
     backbone_vars = {id(v) for v in model.backbone.weights}
     pairs = [
         (old, new)
@@ -271,3 +309,4 @@ def _restore_head(model, source: str) -> None:
         if id(new) not in backbone_vars
     ]
     copy_weights_growing(pairs)
+    return True

@@ -18,6 +18,7 @@ from typing import Any
 import keras
 
 from ssl_domains.errors import UserError
+from ssl_domains.families import family_names, hugging_face_config, hugging_face_family
 from ssl_domains.normalizer import TextNormalizer
 from ssl_domains.sources import resolve_source
 
@@ -93,13 +94,28 @@ class Encoder:
 
         location = resolve_source(source)
         register_classes(location)
+        hugging_face = hugging_face_config(location)
         try:
             backbone = keras_hub.models.Backbone.from_preset(location)
-        except (ValueError, FileNotFoundError, OSError) as error:
-            raise UserError(f"cannot load a backbone from {source}: {error}") from None
+        except (ValueError, FileNotFoundError, OSError, KeyError) as error:
+            hint = ""
+            if hugging_face is not None:
+                hint = (
+                    f" (a Hugging Face {hugging_face['model_type']!r} checkpoint; keras-hub "
+                    f"reads model.safetensors, and ssl-domains pretrains {family_names()}: "
+                    f"see docs/model-families.md)"
+                )
+            raise UserError(f"cannot load a backbone from {source}: {error}{hint}") from None
         try:
             tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(location)
-        except (ValueError, FileNotFoundError, OSError):
+        except (ValueError, FileNotFoundError, OSError, KeyError) as error:
+            family = hugging_face_family(location) if hugging_face is not None else None
+            if family is not None:  # a text family: a tokenizer that fails to load is an error
+                files = " + ".join(family.files)
+                raise UserError(
+                    f"cannot load the {family.name} tokenizer of {source} ({error}); keras-hub "
+                    f"reads it from {files}"
+                ) from None
             tokenizer = None
         meta_path = Path(location) / META_FILE
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}

@@ -112,13 +112,23 @@ def extended_tokenizer(
     old, domain: TextDomain, train_records: tf.data.Dataset, normalizer, limit: int
 ) -> tuple[DomainTokenizer | None, list[str], list[list[int]]]:
     """`old` plus up to `limit` mined domain tokens: (tokenizer, added tokens, the old
-    piece ids of each added token). The tokenizer is None when nothing was added."""
-    from keras_hub.models import BertTokenizer
+    piece ids of each added token). The tokenizer is None when nothing was added.
 
-    if not isinstance(old, BertTokenizer):
+    Needs WordPiece with BERT's special tokens (BERT, DistilBERT): the extended
+    tokenizer is a `DomainTokenizer`. SentencePiece and byte-level BPE vocabularies
+    (RoBERTa, XLM-RoBERTa, ALBERT) are refused: a new piece there would need new
+    merges or a rewritten model proto, and XLM-RoBERTa's `<mask>` id is its last."""
+    from ssl_domains.families import TOKENIZER_NAMES, WORDPIECE, family_names, tokenizer_kind
+
+    kind = tokenizer_kind(old)
+    bert_specials = {"[CLS]", "[SEP]", "[PAD]", "[MASK]"}
+    if kind != WORDPIECE or not bert_specials <= set(getattr(old, "special_tokens", [])):
+        what = TOKENIZER_NAMES.get(kind, "not WordPiece")
+        what = "WordPiece without BERT's special tokens" if kind == WORDPIECE else what
         raise UserError(
-            f"vocabulary extension needs a WordPiece (BERT-family) tokenizer, "
-            f"not {type(old).__name__}"
+            f"vocabulary extension works for WordPiece families "
+            f"({family_names(lambda f: f.extends_vocabulary)}); {type(old).__name__} is "
+            f"{what}: leave model.extend_vocabulary at 0"
         )
     splitter = DomainTokenizer(lowercase=old.lowercase, units=domain_units(domain))
     counts = count_words(train_records, word_splitter(splitter, normalizer))

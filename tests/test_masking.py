@@ -115,3 +115,106 @@ def test_whole_word_and_span_masking_mask_every_piece_of_a_chosen_word(mode):
             masked += len(chosen)
             total += int((original > 4).sum())
     assert abs(masked / total - 0.15) < 0.03
+
+
+def pieces_of_words(word_start: str, rows: int = 64, length: int = 48, seed: int = 0):
+    """Vocabulary, token ids and the word index of each token, for words of 1-3 pieces
+    marked as `word_start` says; the words are known from how they were built."""
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    rule, marker = word_start.split(":")
+    stems = [f"w{i}" for i in range(200)]
+    suffixes = ["a", "b", "c"]
+    if rule == "start_prefix":
+        vocabulary = specials + [marker + s for s in stems] + suffixes
+    else:
+        vocabulary = specials + stems + [marker + s for s in suffixes]
+    rng = np.random.default_rng(seed)
+    ids = np.ones((rows, length), np.int32)  # <pad>
+    words = np.full((rows, length), -1)
+    for row in range(rows):
+        tokens, owners, word = [0], [-1], 0
+        while len(tokens) < length - 8:
+            stem = 5 + int(rng.integers(len(stems)))
+            extra = [5 + len(stems) + int(k) for k in rng.integers(0, 3, rng.integers(0, 3))]
+            tokens += [stem, *extra]
+            owners += [word] * (1 + len(extra))
+            word += 1
+        tokens.append(2)
+        owners.append(-1)
+        ids[row, : len(tokens)] = tokens
+        words[row, : len(owners)] = owners
+    return vocabulary, ids, words
+
+
+@pytest.mark.parametrize("mode", ["whole_word", "span"])
+@pytest.mark.parametrize(
+    "word_start", ["continuation_prefix:##", "start_prefix:\u2581", "start_prefix:\u0120"]
+)
+def test_a_word_of_several_pieces_is_masked_entirely_or_not_at_all(word_start, mode):
+    from ssl_domains.recipes.masking import WordMaskGenerator
+
+    vocabulary, ids, words = pieces_of_words(word_start)
+    masker = WordMaskGenerator(
+        vocabulary,
+        mask_selection_rate=0.15,
+        mask_selection_length=24,
+        mask_token_id=4,
+        unselectable_token_ids=[0, 1, 2, 3, 4],
+        mode=mode,
+        word_start=word_start,
+        pad_token_id=1,
+    )
+    out = masker(ids)
+    positions, weights = out["mask_positions"].numpy(), out["mask_weights"].numpy()
+    masked = 0
+    for row in range(len(ids)):
+        chosen = set(positions[row][weights[row] > 0].tolist())
+        assert all(words[row, p] >= 0 for p in chosen)  # never a special token
+        for word in {words[row, p] for p in chosen}:
+            assert set(np.flatnonzero(words[row] == word)) <= chosen
+        masked += len(chosen)
+        several = [w for w in set(words[row]) if (words[row] == w).sum() > 1 and w >= 0]
+        assert several  # the test data holds multi-piece words
+    assert 0.08 < masked / (words >= 0).sum() < 0.2
+
+
+def test_a_misspelt_word_start_rule_is_refused():
+    from ssl_domains.recipes.masking import WordMaskGenerator
+
+    with pytest.raises(ValueError, match="word_start"):
+        WordMaskGenerator(["<pad>", "a"], 0.15, 4, mask_token_id=0, word_start="prefix:▁")
+
+
+def test_whole_word_masking_refuses_a_tokenizer_without_word_boundaries():
+    import keras_hub
+
+    from ssl_domains.errors import UserError
+
+    enc = encoder()
+    enc.tokenizer = keras_hub.tokenizers.ByteTokenizer()
+    recipe = MaskedLanguageModeling(MLMConfig(masking="whole_word"))
+    with pytest.raises(UserError, match="ByteTokenizer.*recipe.masking=token"):
+        recipe.masker(enc, preprocessor=None)
+
+
+def test_whole_word_masking_refuses_sentencepiece_that_marks_word_ends():
+    import io
+
+    import keras_hub
+    import sentencepiece as spm
+
+    from ssl_domains.errors import UserError
+    from ssl_domains.families import word_start
+
+    proto = io.BytesIO()
+    lines = [" ".join(f"w{i} w{i}x w{i}yz" for i in range(j, j + 20)) for j in range(200)]
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines),
+        model_writer=proto,
+        vocab_size=120,
+        treat_whitespace_as_suffix=True,
+        minloglevel=2,
+    )
+    tokenizer = keras_hub.tokenizers.SentencePieceTokenizer(proto=proto.getvalue())
+    with pytest.raises(UserError, match="does not mark word starts with '▁'.*recipe.masking=token"):
+        word_start(tokenizer)
