@@ -187,6 +187,9 @@ class Electra(Recipe):
         )
         return batches.prefetch(tf.data.AUTOTUNE)
 
+    def epoch_steps(self, records, encoder, batch_size):
+        return self._masking().epoch_steps(records, encoder, batch_size)
+
     def units(self, encoder, batch_size):
         return ("tokens", float(batch_size * encoder.sequence_length))
 

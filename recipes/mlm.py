@@ -10,8 +10,9 @@ showed is at least as good as BERT's static masks). Options: whole-word masking
 and span masking (see `masking.py`).
 
 Departures: no next-sentence prediction (RoBERTa, Liu et al., 2019, found it does
-not help); documents are cut into consecutive chunks of `seq_len` tokens rather
-than packed with sentence pairs.
+not help). Documents are packed as RoBERTa's FULL-SENTENCES inputs are: one stream,
+a separator after each document, cut every `seq_len` tokens, so a sequence may cross
+a document boundary and almost no position is padding (`ssl_domains.text.pack_tokens`).
 
 The model is keras-hub's masked-LM task for the backbone (`BertMaskedLM` for BERT,
 `RobertaMaskedLM` for RoBERTa, ...), so any keras-hub text preset that has one
@@ -99,17 +100,26 @@ class MaskedLanguageModeling(Recipe):
         for layer in encoder.backbone.layers:
             if layer.name == "pooled_dense":
                 layer.trainable = False  # feeds no MLM output; fine-tuning trains it
-        if source is not None:
-            _restore_head(model, source)
+        self.fresh_head = source is not None and not _restore_head(model, source)
         return model
 
-    def default_learning_rate(self, backbone) -> float:
-        """Small models take larger steps: 1e-3 up to width 512, 1e-4 at BERT-base.
+    def default_learning_rate(self, backbone, pretrained: bool = False) -> float:
+        """Peak learning rates at the default batch of 32 sequences.
 
-        A domain may ask for more: finance's tiny default learns faster at 3e-3, while
-        on the code sample 3e-3 collapses to predicting the most frequent token.
+        Fresh: 1e-3 up to width 512, 1e-4 at BERT-base (BERT's own pretraining rate,
+        Devlin et al. 2019; compact BERTs take larger steps). A domain may ask for more
+        for its fresh model: finance's tiny default learns faster at 3e-3, while on the
+        code sample 3e-3 collapses to predicting the most frequent token.
+
+        Pretrained: 1e-4 up to width 512, 5e-5 above. Continued pretraining in
+        Gururangan et al. 2020 ("Don't Stop Pretraining") peaks at 5e-4 with batches
+        of 2048 (DAPT) and 1e-4 with 256 (TAPT); Adam's square-root rule for batch size
+        puts those at 6e-5 and 3.5e-5 for 32 sequences. Smaller models tolerate twice
+        that (measured with `benchmarks/dapt.py` on all-MiniLM-L6-v2, width 384).
         """
         width = getattr(backbone, "hidden_dim", 768)
+        if pretrained:
+            return 1e-4 if width <= 512 else 5e-5
         return 1e-3 if width <= 512 else 1e-4
 
     def compile_args(self) -> dict[str, Any]:
@@ -172,19 +182,32 @@ class MaskedLanguageModeling(Recipe):
             pad_token_id=tokenizer.pad_token_id,
         )
 
-    def batches(self, records, encoder, batch_size, training, seed=0):
+    def rows(self, records, encoder, preprocessor=None):
+        """The records' tokens packed into rows of `seq_len - 2` (room for the start and
+        end tokens the packer adds), in order: one pass over the corpus."""
         import tensorflow as tf
 
-        from ssl_domains.text import chunk_tokens
+        from ssl_domains.text import pack_tokens
+
+        preprocessor = preprocessor or self.preprocessor(encoder)
+        tokenizer, packer = preprocessor.tokenizer, preprocessor.packer
+
+        def tokenize(texts):
+            return tokenizer(encoder.normalize(texts))
+
+        documents = records.batch(256).map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
+        return pack_tokens(documents, encoder.sequence_length - 2, packer.end_value)
+
+    def epoch_steps(self, records, encoder, batch_size):
+        return max(1, math.ceil(sum(1 for _ in self.rows(records, encoder)) / batch_size))
+
+    def batches(self, records, encoder, batch_size, training, seed=0):
+        import tensorflow as tf
 
         preprocessor = self.preprocessor(encoder)
         tokenizer, packer = preprocessor.tokenizer, preprocessor.packer
         masker = self.masker(encoder, preprocessor)
         inputs = set(encoder.backbone.input)
-        body = encoder.sequence_length - 2  # room for the start and end tokens
-
-        def to_chunks(texts):
-            return chunk_tokens(tokenizer(encoder.normalize(texts)), body)
 
         def pack_and_mask(tokens):
             token_ids, segment_ids = packer((tokens,))
@@ -198,9 +221,11 @@ class MaskedLanguageModeling(Recipe):
             x = {k: v for k, v in x.items() if k in inputs or k == "mask_positions"}
             return x, masked["mask_ids"], masked["mask_weights"]
 
-        chunks = records.batch(256).map(to_chunks, num_parallel_calls=tf.data.AUTOTUNE).unbatch()
+        chunks = self.rows(records, encoder, preprocessor)
         if training:
-            chunks = chunks.shuffle(2048, seed=seed)
+            # Endless: a corpus smaller than a batch still fills every batch (its rows
+            # recur), no epoch drops its last rows, and shapes stay static.
+            chunks = chunks.repeat().shuffle(2048, seed=seed)
         batches = chunks.ragged_batch(batch_size, drop_remainder=training)
         batches = batches.map(pack_and_mask, num_parallel_calls=tf.data.AUTOTUNE)
         if not training:

@@ -60,13 +60,20 @@ class TrainSection:
     steps: int = 1000
     epochs: float = 0.0
     batch_size: int = 32
-    learning_rate: float = 0.0  # 0: the recipe's default for the backbone's size
+    learning_rate: float = 0.0  # 0: the recipe's default for the backbone's size, fresh or not
     weight_decay: float = 0.01
     warmup_fraction: float = 0.06
     clip_norm: float = 1.0
     checkpoint_every: int = 200
     log_every: int = 10
     stop_at: int = 0  # stop early at this step, e.g. to fit a job slot; --resume goes on
+
+
+@dataclass
+class PretrainTrainSection(TrainSection):
+    # Steps a recipe's fresh head trains alone, encoder frozen, before the whole model
+    # does, when the encoder came `--from` a checkpoint that lacks that head.
+    head_warmup_steps: int = 100
 
 
 class Sections:
@@ -96,7 +103,7 @@ class RunConfig(Sections):
     run: RunSection = field(default_factory=RunSection)
     data: DataSection = field(default_factory=DataSection)
     model: ModelSection = field(default_factory=ModelSection)
-    train: TrainSection = field(default_factory=TrainSection)
+    train: PretrainTrainSection = field(default_factory=PretrainTrainSection)
     recipe: Any = None
     domain: Any = None
 
@@ -253,7 +260,14 @@ def validate_field(key: str, value: Any) -> None:
     if key in ("train.batch_size", "data.seq_len", "train.checkpoint_every") and value < 1:
         raise UserError(f"{key} must be at least 1, got {value}")
     if (
-        key in ("train.steps", "train.epochs", "train.stop_at", "model.extend_vocabulary")
+        key
+        in (
+            "train.steps",
+            "train.epochs",
+            "train.stop_at",
+            "train.head_warmup_steps",
+            "model.extend_vocabulary",
+        )
         and value < 0
     ):
         raise UserError(f"{key} must not be negative, got {value}")
@@ -303,7 +317,14 @@ def resolve_config(
     registry.check_pair(domain_cls, recipe_cls)
 
     config = RunConfig(recipe=recipe_cls.Config(), domain=domain_cls.Config())
-    for layer in (flatten(recipe_cls.defaults), flatten(domain_cls.defaults), *layers):
+    plugin_defaults = [flatten(recipe_cls.defaults), flatten(domain_cls.defaults)]
+    if last("model.source"):
+        # Plugins tune their learning rates for fresh models of their size; a model
+        # continued `--from` a checkpoint takes the recipe's pretrained default.
+        plugin_defaults = [
+            {k: v for k, v in d.items() if k != "train.learning_rate"} for d in plugin_defaults
+        ]
+    for layer in (*plugin_defaults, *layers):
         for key, value in layer.items():
             assign(config, key, value)
     config.run.domain, config.run.recipe = domain_cls.name, recipe_cls.name

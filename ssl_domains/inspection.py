@@ -63,6 +63,7 @@ def token_lengths(texts, tokenizer, normalizer, sequence_length: int, max_docume
 
     counts: Counter[str] = Counter()
     short = total = 0
+
     def count(batch):  # in a tf.data map, where keras-hub tokenizers return ragged tensors
         normalized = normalizer(batch) if normalizer is not None else batch
         return tokenizer(normalized).row_lengths()

@@ -121,11 +121,11 @@ def build_encoder(domain, recipe: Recipe, config: RunConfig, run: RunDirectory, 
     return encoder, source
 
 
-def total_steps(config: RunConfig, train_batches) -> int:
+def total_steps(config: RunConfig, recipe: Recipe, train_records, encoder) -> int:
     if not config.train.epochs:
         return config.train.steps
-    batches = sum(1 for _ in train_batches)
-    return max(1, math.ceil(config.train.epochs * batches))
+    per_epoch = recipe.epoch_steps(train_records, encoder, config.train.batch_size)
+    return max(1, math.ceil(config.train.epochs * per_epoch))
 
 
 def pretrain(
@@ -189,7 +189,7 @@ def pretrain(
     train_batches = recipe.batches(shuffled, encoder, batch_size, training=True, seed=seed)
     validation_records = record_dataset(run, report.validation_files, modality=modality)
     validation_batches = recipe.batches(validation_records, encoder, batch_size, training=False)
-    steps = total_steps(config, train_batches)
+    steps = total_steps(config, recipe, train_records, encoder)
     from ssl_domains.text import padding_share
 
     padding = padding_share(train_batches)

@@ -125,6 +125,11 @@ class Recipe:
         """Turn a dataset of single records into batches the model trains on."""
         raise NotImplementedError
 
+    def epoch_steps(self, records: tf.data.Dataset, encoder: Encoder, batch_size: int) -> int:
+        """Optimizer steps in one pass over `records`, for `--epochs` (training batches
+        may be endless)."""
+        return max(1, sum(1 for _ in self.batches(records, encoder, batch_size, training=True)))
+
     def evaluate(
         self,
         model: keras.Model,

@@ -27,17 +27,60 @@ from ssl_domains.vocabulary import (
 )
 
 
-def chunk_tokens(tokens: tf.RaggedTensor, size: int) -> tf.RaggedTensor:
-    """Cut each row of `tokens` into consecutive chunks of at most `size` tokens.
+def pack_tokens(
+    documents: tf.data.Dataset, length: int, separator: int | list[int]
+) -> tf.data.Dataset:
+    """Pack tokenised documents into rows of exactly `length` tokens.
 
-    `[[1, 2, 3, 4, 5]]` with size 2 -> `[[1, 2], [3, 4], [5]]`: a long document
-    becomes several training sequences instead of being truncated.
+    `documents` yields ragged batches `[docs, (tokens)]`. Each document is followed by
+    `separator` (one id, or a few: a packer's `end_value`) and the stream is cut every
+    `length` tokens, so a row holds the end of one document, a separator and the start
+    of the next, as RoBERTa's FULL-SENTENCES inputs do, and no row is padded: only the
+    stream's last row is shorter. A long document spans consecutive rows, in order.
+
+    `[[1, 2, 3], [4, 5]]` with length 4 and separator 9 -> `[1, 2, 3, 9]`, `[4, 5, 9]`.
     """
-    lengths = tokens.row_lengths()
-    index = tf.ragged.range((lengths + size - 1) // size)
-    doc_length = tf.gather(lengths, index.value_rowids())
-    chunk_lengths = tf.minimum(tf.cast(size, lengths.dtype), doc_length - index.flat_values * size)
-    return tf.RaggedTensor.from_row_lengths(tokens.flat_values, chunk_lengths)
+    empty = tf.zeros([0], tf.int64)
+    end = tf.constant(np.atleast_1d(separator), tf.int64)
+
+    def flatten(tokens):
+        tokens = tf.cast(tokens, tf.int64)
+        ends = tf.tile(end[None], [tokens.nrows(), 1])
+        return tf.concat([tokens, ends], axis=1).flat_values, False
+
+    def cut(leftover, element):
+        flat, last = element
+        stream = tf.concat([leftover, flat], axis=0)
+        size = tf.size(stream, tf.int64)
+        full = size // length
+        taken = tf.where(last, size, full * length)
+        lengths = tf.fill([full], tf.constant(length, tf.int64))
+        lengths = tf.cond(
+            last & (size % length > 0),
+            lambda: tf.concat([lengths, [size % length]], 0),
+            lambda: lengths,
+        )
+        return stream[taken:], (stream[:taken], lengths)
+
+    flush = tf.data.Dataset.from_tensors((empty, True))
+    streams = documents.map(flatten).concatenate(flush).scan(empty, cut)
+    return streams.flat_map(
+        lambda values, lengths: tf.data.Dataset.from_tensor_slices(
+            tf.RaggedTensor.from_row_lengths(values, lengths)
+        )
+    )
+
+
+def padding_share(batches: tf.data.Dataset, max_batches: int = 20) -> float | None:
+    """Share of padding positions over the first batches, where inputs carry a
+    `padding_mask` (None otherwise)."""
+    real = total = 0
+    for x, *_ in batches.take(max_batches):
+        if not isinstance(x, dict) or "padding_mask" not in x:
+            return None
+        mask = x["padding_mask"].numpy()
+        real, total = real + int(mask.sum()), total + mask.size
+    return 1.0 - real / total if total else None
 
 
 def domain_normalizer(domain: TextDomain) -> TextNormalizer:

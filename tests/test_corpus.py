@@ -50,8 +50,9 @@ def test_hard_wrapped_files_become_multi_line_documents(tmp_path):
 
 
 def test_a_file_of_one_sentence_per_line_is_read_by_lines():
-    from ssl_domains.corpus import is_hard_wrapped
     from ssl_domains.plugins.finance import FinanceDomain
+
+    from ssl_domains.corpus import is_hard_wrapped
 
     (corpus,) = FinanceDomain().sample_corpus()
     assert not is_hard_wrapped(corpus.read_text().splitlines()[:400])

@@ -3,7 +3,6 @@
 import re
 
 import pytest
-
 from conftest import QUICK, run_cli
 
 from ssl_domains.hygiene import Deduplicator, quality_issue
