@@ -77,6 +77,7 @@ class ElectraConfig:
     random_token_rate: float = 0.0
     masking: str = "token"
     mean_span_words: float = 3.0
+    packing: str = "stream"
     generator_size_ratio: float = 0.25
     discriminator_weight: float = 50.0
     temperature: float = 1.0
@@ -99,6 +100,7 @@ class ElectraConfig:
             random_token_rate=self.random_token_rate,
             masking=self.masking,
             mean_span_words=self.mean_span_words,
+            packing=self.packing,
             validation_batches=self.validation_batches,
         )
 

@@ -32,7 +32,8 @@ from tensorflow_text.python.ops.item_selector_ops import ItemSelector
 
 class BernoulliItemSelector(ItemSelector):
     """Select each selectable item with probability `rate`, keeping at most
-    `max_tokens` tokens per sequence (whole items only, in order)."""
+    `max_tokens` tokens per sequence (whole items only, in order), and one item at
+    random in a sequence where the draw picked none."""
 
     def __init__(self, rate: float, unselectable_ids, max_tokens: int):
         super().__init__(unselectable_ids)
@@ -40,9 +41,21 @@ class BernoulliItemSelector(ItemSelector):
 
     def get_selection_mask(self, input_ids, axis=1):
         selectable = self.get_selectable(input_ids, axis)
-        draw = tf.random.uniform(tf.shape(selectable.flat_values)) < self.rate
-        chosen = selectable.flat_values & draw
-        sizes = tf.where(chosen, input_ids.row_lengths(axis=2).flat_values, 0)
+        sizes = input_ids.row_lengths(axis=2).flat_values
+        # An item longer than the whole budget could only block the items after it.
+        fits = selectable.flat_values & (sizes <= self.max_tokens)
+        noise = tf.random.uniform(tf.shape(fits))
+        chosen = fits & (noise < self.rate)
+        # A row where no item was drawn still gets one, at random: with spans a short
+        # row holds only a few items, and a batch with nothing to predict teaches nothing.
+        rows = selectable.value_rowids()
+        nrows = selectable.nrows()
+        any_chosen = tf.math.unsorted_segment_max(tf.cast(chosen, tf.int32), rows, nrows)
+        score = tf.where(fits, noise, -1.0)
+        best = tf.math.unsorted_segment_max(score, rows, nrows)
+        fallback = fits & (score == tf.gather(best, rows)) & (tf.gather(any_chosen, rows) < 1)
+        chosen = chosen | fallback
+        sizes = tf.where(chosen, sizes, 0)
         running = tf.cumsum(sizes)
         before_row = tf.gather(tf.concat([[0], running], 0), selectable.row_splits[:-1])
         within_row = running - tf.gather(before_row, selectable.value_rowids())

@@ -36,6 +36,7 @@ BERT_SIZES = {
     "base": dict(num_layers=12, num_heads=12, hidden_dim=768, intermediate_dim=3072),
 }
 MASKING_MODES = ("token", "whole_word", "span")
+PACKING_MODES = ("stream", "none")
 
 
 @dataclass
@@ -47,11 +48,14 @@ class MLMConfig:
     random_token_rate: float = 0.1
     masking: str = "token"
     mean_span_words: float = 3.0
+    packing: str = "stream"
     validation_batches: int = 50
 
     def validate(self) -> None:
         from ssl_domains.errors import UserError
 
+        if self.packing not in PACKING_MODES:
+            raise UserError(f"recipe.packing must be one of {', '.join(PACKING_MODES)}")
         if self.masking not in MASKING_MODES:
             raise UserError(f"recipe.masking must be one of {', '.join(MASKING_MODES)}")
         if not 0 < self.mask_rate < 1 or self.mask_token_rate + self.random_token_rate > 1:
@@ -183,11 +187,16 @@ class MaskedLanguageModeling(Recipe):
         )
 
     def rows(self, records, encoder, preprocessor=None):
-        """The records' tokens packed into rows of `seq_len - 2` (room for the start and
-        end tokens the packer adds), in order: one pass over the corpus."""
+        """The records' tokens in rows of at most `seq_len - 2` (room for the start and
+        end tokens the packer adds), in order: one pass over the corpus.
+
+        `packing = "stream"` packs all records into one stream; `"none"` cuts each record
+        on its own, so every record starts a row and short ones are padded (for corpora
+        of independent short records, at the cost of padding).
+        """
         import tensorflow as tf
 
-        from ssl_domains.text import pack_tokens
+        from ssl_domains.text import chunk_tokens, pack_tokens
 
         preprocessor = preprocessor or self.preprocessor(encoder)
         tokenizer, packer = preprocessor.tokenizer, preprocessor.packer
@@ -196,7 +205,10 @@ class MaskedLanguageModeling(Recipe):
             return tokenizer(encoder.normalize(texts))
 
         documents = records.batch(256).map(tokenize, num_parallel_calls=tf.data.AUTOTUNE)
-        return pack_tokens(documents, encoder.sequence_length - 2, packer.end_value)
+        body = encoder.sequence_length - 2
+        if self.config.packing == "none":
+            return documents.map(lambda tokens: chunk_tokens(tokens, body)).unbatch()
+        return pack_tokens(documents, body, packer.end_value)
 
     def epoch_steps(self, records, encoder, batch_size):
         return max(1, math.ceil(sum(1 for _ in self.rows(records, encoder)) / batch_size))

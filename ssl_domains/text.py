@@ -27,6 +27,18 @@ from ssl_domains.vocabulary import (
 )
 
 
+def chunk_tokens(tokens: tf.RaggedTensor, size: int) -> tf.RaggedTensor:
+    """Cut each row of `tokens` into consecutive chunks of at most `size` tokens.
+
+    `[[1, 2, 3, 4, 5]]` with size 2 -> `[[1, 2], [3, 4], [5]]`.
+    """
+    lengths = tokens.row_lengths()
+    index = tf.ragged.range((lengths + size - 1) // size)
+    doc_length = tf.gather(lengths, index.value_rowids())
+    chunk_lengths = tf.minimum(tf.cast(size, lengths.dtype), doc_length - index.flat_values * size)
+    return tf.RaggedTensor.from_row_lengths(tokens.flat_values, chunk_lengths)
+
+
 def pack_tokens(
     documents: tf.data.Dataset, length: int, separator: int | list[int]
 ) -> tf.data.Dataset:
