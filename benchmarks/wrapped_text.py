@@ -53,7 +53,7 @@ def token_lengths(directory: Path, mode: str, tokenizer) -> list[int]:
     from ssl_domains.plugins.legal import LegalDomain
 
     from ssl_domains.corpus import BadRecord, find_files
-    from ssl_domains.domain import ReadOptions
+    from ssl_domains.records import ReadOptions
 
     domain, options = LegalDomain(), ReadOptions(txt_mode=mode)
     pieces = []

@@ -18,12 +18,13 @@ def default_roles(sources: list[str], domain: str, given: dict[str, str]) -> dic
     domain is an audio one (the one `--domain` names, or else the one the first
     source's preset records)."""
     from ssl_domains.probes import RANDOM_PREFIX
+    from ssl_domains.registry import registry
     from ssl_domains.sources import source_domain
 
     if "audio" in given:
         audio = True
     else:
-        found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain)
+        found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain, registry())
         audio = found is not None and found.modality == "audio"
     return {"audio": "path", "label": "label"} if audio else {"text": "text", "label": "label"}
 
@@ -33,9 +34,10 @@ def default_data(sources: list[str], domain: str) -> Path:
     the first source's preset records), for when `--data` is not given."""
     from ssl_domains.errors import UserError
     from ssl_domains.probes import RANDOM_PREFIX
+    from ssl_domains.registry import registry
     from ssl_domains.sources import source_domain
 
-    found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain)
+    found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain, registry())
     labels = found().sample_labels() if found else None
     if labels is None:
         raise UserError("no labeled data: pass --data FILE")

@@ -22,7 +22,7 @@ def list_plugins(
         False, "--all", help="Also list plugins the environment disabled."
     ),
 ) -> None:
-    """Every domain and recipe plugin: provider, origin and status."""
+    """Every domain, recipe and task plugin: provider, origin and status."""
     plugins = [p for p in registry().plugins if show_all or p.disabled is None]
     if as_json:
         rows = [

@@ -51,7 +51,7 @@ from typing import Any
 
 from ssl_domains.recipes.mlm import MaskedLanguageModeling, MLMConfig
 
-from ssl_domains.recipe import Recipe
+from ssl_domains.api import Recipe
 
 # ELECTRA-Small and -Base of the paper (Table 6), plus `nano` and `tiny` for tests and
 # CPU runs; embeddings narrower than the hidden size, as ELECTRA-Small.
@@ -84,7 +84,7 @@ class ElectraConfig:
     validation_batches: int = 50
 
     def validate(self) -> None:
-        from ssl_domains.errors import UserError
+        from ssl_domains.api import UserError
 
         self.masking_config().validate()
         if not 0 < self.generator_size_ratio <= 1:
@@ -147,7 +147,7 @@ class Electra(Recipe):
             shares_embeddings,
         )
 
-        from ssl_domains.errors import UserError
+        from ssl_domains.api import UserError
 
         backbone, cfg = encoder.backbone, self.config
         if not shares_embeddings(backbone):

@@ -410,7 +410,7 @@ class ElectraPretrainer(keras.Model):
         The generator's output bias grows with an extended vocabulary (new rows
         start at zero). Returns whether anything was restored.
         """
-        from ssl_domains.vocabulary import copy_weights_growing
+        from ssl_domains.api import copy_weights_growing
 
         directory = Path(directory)
         if not (directory / HEADS_CONFIG).is_file():

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ssl_domains.recipe import Recipe
+from ssl_domains.api import Recipe
 
 # BERT sizes of Turc et al., 2019 ("Well-Read Students Learn Better"), plus `nano`
 # for tests and smoke runs.
@@ -52,7 +52,7 @@ class MLMConfig:
     validation_batches: int = 50
 
     def validate(self) -> None:
-        from ssl_domains.errors import UserError
+        from ssl_domains.api import UserError
 
         if self.packing not in PACKING_MODES:
             raise UserError(f"recipe.packing must be one of {', '.join(PACKING_MODES)}")
@@ -164,7 +164,7 @@ class MaskedLanguageModeling(Recipe):
         """
         from ssl_domains.recipes.masking import WordMaskGenerator
 
-        from ssl_domains.families import vocabulary, word_start
+        from ssl_domains.api import vocabulary, word_start
 
         cfg, tokenizer = self.config, encoder.tokenizer
         if cfg.masking == "token":
@@ -196,7 +196,7 @@ class MaskedLanguageModeling(Recipe):
         """
         import tensorflow as tf
 
-        from ssl_domains.text import chunk_tokens, pack_tokens
+        from ssl_domains.api import chunk_tokens, pack_tokens
 
         preprocessor = preprocessor or self.preprocessor(encoder)
         tokenizer, packer = preprocessor.tokenizer, preprocessor.packer
@@ -260,7 +260,7 @@ class MaskedLanguageModeling(Recipe):
         """
         import numpy as np
 
-        from ssl_domains.text import unigram_counts
+        from ssl_domains.api import unigram_counts
 
         unigram = unigram_counts(train_records, encoder) if train_records is not None else None
         scores = model.evaluate(batches, return_dict=True, verbose=0)
@@ -278,7 +278,7 @@ class MaskedLanguageModeling(Recipe):
         return result
 
     def save(self, model, encoder, preset_dir):
-        from ssl_domains.trainer import without_optimizer
+        from ssl_domains.api import without_optimizer
 
         model.preprocessor = self.preprocessor(encoder)
         try:
@@ -293,8 +293,7 @@ def masked_lm_class(backbone):
     """keras-hub's masked-LM task class for this backbone's family."""
     import keras_hub
 
-    from ssl_domains.errors import UserError
-    from ssl_domains.families import class_for, family_names
+    from ssl_domains.api import UserError, class_for, family_names
 
     try:
         return class_for(keras_hub.models.MaskedLM, backbone)
@@ -315,8 +314,7 @@ def _restore_head(model, source: str) -> bool:
 
     import keras_hub
 
-    from ssl_domains.families import hugging_face_family, hugging_face_head
-    from ssl_domains.vocabulary import copy_weights_growing
+    from ssl_domains.api import copy_weights_growing, hugging_face_family, hugging_face_head
 
     family = hugging_face_family(source)
     if family is not None:

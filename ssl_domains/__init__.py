@@ -25,15 +25,11 @@ import importlib.abc
 import importlib.util
 import sys
 
-__version__ = "0.1.0"
-
-# The plugin API a domain or recipe declares (`api_version`). Bump on breaking changes.
-PLUGIN_API_VERSION = 1
-
 from ssl_domains.domain import DomainAdapter, TextDomain  # noqa: E402
 from ssl_domains.errors import UserError  # noqa: E402
 from ssl_domains.recipe import Recipe  # noqa: E402
 from ssl_domains.rules import Rule  # noqa: E402
+from ssl_domains.version import PLUGIN_API_VERSION, __version__  # noqa: E402
 
 __all__ = [
     "DomainAdapter",
@@ -42,6 +38,7 @@ __all__ = [
     "Rule",
     "TextDomain",
     "UserError",
+    "__version__",
     "register_keras_classes",
 ]
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_domains.corpus import BadFile, BadRecord
+from ssl_domains.records import BadFile, BadRecord
 
 SAMPLE_RATE = 16_000
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")

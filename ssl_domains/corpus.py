@@ -16,23 +16,13 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO
 
-from ssl_domains.domain import ReadOptions
 from ssl_domains.errors import UserError
+from ssl_domains.records import BadFile, BadRecord, ReadOptions
 
 # Extension-less files (LICENSE, COPYING, README) are text too, unless they are binary.
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".rst", "")
-
-
-class BadRecord(NamedTuple):
-    """Yielded by a reader in place of a record it could not decode."""
-
-    reason: str
-
-
-class BadFile(Exception):
-    """Raised by a reader for a file it cannot read at all; the file is skipped."""
 
 
 def find_files(specs: Sequence[str | Path]) -> list[Path]:

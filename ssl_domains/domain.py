@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from ssl_domains import PLUGIN_API_VERSION
+from ssl_domains.records import ReadOptions
 from ssl_domains.rules import Rule, apply_rules_counting
+from ssl_domains.version import PLUGIN_API_VERSION
 
 MODALITIES = ("text", "audio", "image", "image-text")
 PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
@@ -25,17 +26,6 @@ PLACEHOLDER = re.compile(r"\[[A-Z][A-Z0-9_]*\]")
 @dataclass
 class NoOptions:
     """A domain or recipe without options of its own."""
-
-
-@dataclass
-class ReadOptions:
-    """How the core reads corpus files; filled from the `[data]` config section."""
-
-    text_field: str = "text"
-    text_column: str = "text"
-    txt_mode: str = "auto"
-    # What readers decided per file (how a `.txt` was read), for the corpus report.
-    layouts: Counter[str] = dataclasses.field(default_factory=Counter)
 
 
 class DomainAdapter:
@@ -67,7 +57,7 @@ class DomainAdapter:
 
     ```python
     import numpy as np
-    from ssl_domains import DomainAdapter
+    from ssl_domains.api import DomainAdapter
 
     class HistologyDomain(DomainAdapter):
         name = "histology"
@@ -179,7 +169,7 @@ class TextDomain(DomainAdapter):
     Examples:
 
     ```python
-    from ssl_domains import Rule, TextDomain
+    from ssl_domains.api import Rule, TextDomain
 
     class ClaimsDomain(TextDomain):
         name = "claims"
@@ -270,7 +260,7 @@ class AudioDomain(DomainAdapter):
     Examples:
 
     ```python
-    from ssl_domains.domain import AudioDomain
+    from ssl_domains.api import AudioDomain
 
     class CallCenterDomain(AudioDomain):
         name = "calls"

@@ -11,6 +11,7 @@ Hugging Face checkpoint directory that keras-hub converts.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,19 +26,17 @@ from ssl_domains.sources import resolve_source
 META_FILE = "ssl_domains.json"
 
 
-def register_classes(location: str) -> None:
+def register_classes(location: str, trusted: Collection[str] = ("ssl_domains",)) -> None:
     """Import the module that defines a preset's backbone class, so Keras knows it.
 
-    Only modules of ssl-domains and of installed plugins are imported; a preset
+    Only modules of the `trusted` top-level packages are imported (the callers pass
+    `Registry.trusted_packages`: ssl-domains and the installed plugins); a preset
     naming anything else loads as keras-hub would load it.
     """
     import importlib
 
-    from ssl_domains.registry import registry
-
     path = Path(location) / "config.json"
     module = json.loads(path.read_text()).get("module", "") if path.is_file() else ""
-    trusted = {"ssl_domains"} | {p.target.split(".")[0] for p in registry().plugins}
     if module.split(".")[0] in trusted:
         try:
             importlib.import_module(module)
@@ -86,14 +85,22 @@ class Encoder:
         (preset_dir / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 
     @classmethod
-    def load(cls, source: str, sequence_length: int | None = None) -> Encoder:
-        """Load a run, a preset directory, a keras-hub handle or a Hugging Face directory."""
+    def load(
+        cls,
+        source: str,
+        sequence_length: int | None = None,
+        trusted: Collection[str] = ("ssl_domains",),
+    ) -> Encoder:
+        """Load a run, a preset directory, a keras-hub handle or a Hugging Face directory.
+
+        `trusted`: top-level packages whose modules a preset's config may name (see
+        `register_classes`)."""
         import keras_hub
 
         import ssl_domains.tokenizer  # noqa: F401  registers DomainTokenizer for from_preset
 
         location = resolve_source(source)
-        register_classes(location)
+        register_classes(location, trusted)
         hugging_face = hugging_face_config(location)
         try:
             backbone = keras_hub.models.Backbone.from_preset(location)

@@ -52,10 +52,11 @@ def export(source: str | Path, fmt: str, out: str | Path) -> ExportResult:
     if out.exists() and any(out.iterdir()) if out.is_dir() else out.exists():
         raise UserError(f"{out} exists and is not empty; choose another --out")
     select_backend("tensorflow")
+    from ssl_domains.registry import registry
     from ssl_domains.tasks.base import MODEL_FILE, TASK_FILE, load_finetuned
 
     started = time.perf_counter()
-    task, model = load_finetuned(source)
+    task, model = load_finetuned(source, registry().trusted_packages)
     if fmt == "preset":
         task.encoder.save(out)
         return ExportResult(out, fmt, time.perf_counter() - started)

@@ -19,6 +19,7 @@ from ssl_domains.backend import select_backend
 from ssl_domains.config import FinetuneConfig
 from ssl_domains.errors import UserError
 from ssl_domains.labeled import LabeledSet, read_labeled, stratified_split
+from ssl_domains.registry import Registry, registry
 from ssl_domains.run import RunDirectory
 from ssl_domains.sources import resolve_source, source_domain
 from ssl_domains.tasks import resolve_task
@@ -59,15 +60,16 @@ def layer_multipliers(model, backbone, decay: float) -> dict[str, float]:
     return factors
 
 
-def load_encoder(config: FinetuneConfig, task_cls):
+def load_encoder(config: FinetuneConfig, task_cls, plugins):
     """The encoder to fine-tune, with the domain's normaliser where the preset has none."""
     import keras
 
     from ssl_domains.encoder import Encoder
     from ssl_domains.text import domain_normalizer
 
-    encoder = Encoder.load(resolve_source(config.run.source), config.data.seq_len)
-    domain = source_domain(config.run.source, config.run.domain)
+    source = resolve_source(config.run.source)
+    encoder = Encoder.load(source, config.data.seq_len, plugins.trusted_packages)
+    domain = source_domain(config.run.source, config.run.domain, plugins)
     if domain is not None and domain.modality != task_cls.modality:
         raise UserError(
             f"{config.run.task} is a {task_cls.modality} task; {domain.name} is {domain.modality}"
@@ -85,29 +87,29 @@ def load_encoder(config: FinetuneConfig, task_cls):
     return encoder
 
 
-def task_name(config: FinetuneConfig) -> str:
+def task_name(config: FinetuneConfig, plugins) -> str:
     """The task `--task` means for the source's modality: `classification` is
     `audio-classification` on a speech model (see `ssl_domains.tasks.resolve_task`)."""
-    domain = source_domain(config.run.source, config.run.domain)
+    domain = source_domain(config.run.source, config.run.domain, plugins)
     if domain is None:
-        return resolve_task(config.run.task, None)
-    return resolve_task(config.run.task, domain.modality, f"the {domain.name} model")
+        return resolve_task(config.run.task, None, plugins=plugins)
+    return resolve_task(config.run.task, domain.modality, f"the {domain.name} model", plugins)
 
 
-def default_data(config: FinetuneConfig) -> str:
+def default_data(config: FinetuneConfig, plugins) -> str:
     """The labeled sample of the source's domain, when `--data` is not given."""
-    domain = source_domain(config.run.source, config.run.domain)
+    domain = source_domain(config.run.source, config.run.domain, plugins)
     labels = domain().sample_labels() if domain else None
     if labels is None:
         raise UserError("no labeled data: pass --data FILE")
     return str(labels)
 
 
-def read_splits(config: FinetuneConfig, task_cls) -> tuple[LabeledSet, LabeledSet]:
+def read_splits(config: FinetuneConfig, task_cls, plugins) -> tuple[LabeledSet, LabeledSet]:
     data = config.data
     columns = {role: getattr(data, f"{role}_column") for role in task_cls.roles}
     if not data.data:
-        data.data = default_data(config)
+        data.data = default_data(config, plugins)
     rows = read_labeled(data.data, columns)
     if data.eval_data:
         return rows, read_labeled(data.eval_data, columns)
@@ -126,9 +128,15 @@ def class_weights(task, train: LabeledSet) -> dict[int, float]:
 
 
 def finetune(
-    config: FinetuneConfig, console: Console | None = None, progress: bool = True
+    config: FinetuneConfig,
+    console: Console | None = None,
+    progress: bool = True,
+    plugins: Registry | None = None,
 ) -> FinetuneResult:
     """Fine-tune `config.run.source` on a labeled file; write a run directory.
+
+    `plugins`: the registry that names domains and trusted preset classes (default:
+    the installed plugins).
 
     Examples:
 
@@ -151,12 +159,13 @@ def finetune(
 
     started = time.perf_counter()
     console = console or Console(stderr=True)
+    plugins = plugins or registry()
     resolve_source(config.run.source)
-    config.run.task = task_name(config)
-    task_cls = task_class(config.run.task)
-    train_rows, validation_rows = read_splits(config, task_cls)
+    config.run.task = task_name(config, plugins)
+    task_cls = task_class(config.run.task, plugins)
+    train_rows, validation_rows = read_splits(config, task_cls, plugins)
     labels = task_cls.label_names(train_rows)
-    encoder = load_encoder(config, task_cls)
+    encoder = load_encoder(config, task_cls, plugins)
     name = f"{encoder.info.get('domain') or 'model'}-{config.run.task}"
     run = RunDirectory.create(config, name)
 

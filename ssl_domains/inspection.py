@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ssl_domains.config import RunConfig
-from ssl_domains.domain import ReadOptions
 from ssl_domains.prepare import CorpusReport, prepare_corpus
+from ssl_domains.records import ReadOptions
 
 
 @dataclass

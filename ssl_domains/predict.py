@@ -47,9 +47,10 @@ def predict(source: str | Path, inputs: list[str]) -> list[dict[str, Any]]:
         outputs = {k: v.numpy() for k, v in serving(**{names[0]: batch}).items()}
         labels = _labels(source)
     else:
+        from ssl_domains.registry import registry
         from ssl_domains.tasks.base import load_finetuned
 
-        task, model = load_finetuned(source)
+        task, model = load_finetuned(source, registry().trusted_packages)
         if len(task.signature()) != 1:
             raise UserError(f"{task.name} takes pairs of texts; use the SavedModel for pairs")
         batch = _waveforms(inputs) if task.modality == "audio" else tf.constant(inputs)

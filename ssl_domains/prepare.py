@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ssl_domains.corpus import BadFile, BadRecord
-from ssl_domains.domain import DomainAdapter, ReadOptions
+from ssl_domains.domain import DomainAdapter
 from ssl_domains.errors import UserError
 from ssl_domains.hygiene import Deduplicator
+from ssl_domains.records import BadFile, BadRecord, ReadOptions
 
 SHARD_BYTES = 256 * 2**20
 REPORT_FILE = "corpus.json"

@@ -19,11 +19,12 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from ssl_domains.backend import select_backend
 from ssl_domains.config import RunConfig
 from ssl_domains.corpus import find_files
-from ssl_domains.domain import DomainAdapter, ReadOptions
+from ssl_domains.domain import DomainAdapter
 from ssl_domains.errors import UserError
 from ssl_domains.hygiene import Deduplicator
 from ssl_domains.prepare import REPORT_FILE, CorpusReport, prepare_corpus
 from ssl_domains.recipe import Recipe
+from ssl_domains.records import ReadOptions
 from ssl_domains.registry import Registry, registry
 from ssl_domains.run import RunDirectory
 from ssl_domains.sources import resolve_source
@@ -92,13 +93,16 @@ def record_dataset(
     return records
 
 
-def build_encoder(domain, recipe: Recipe, config: RunConfig, run: RunDirectory, train_records):
-    """The encoder to train: as saved in the run's `init/` when resuming, else built."""
+def build_encoder(
+    domain, recipe: Recipe, config: RunConfig, run: RunDirectory, train_records, trusted
+):
+    """The encoder to train: as saved in the run's `init/` when resuming, else built.
+    `trusted`: the packages whose classes a preset may name (`Registry.trusted_packages`)."""
     from ssl_domains.encoder import Encoder
 
     init = run.path / INIT_DIR
     if (init / "config.json").is_file():
-        encoder = Encoder.load(str(init), config.data.seq_len)
+        encoder = Encoder.load(str(init), config.data.seq_len, trusted)
     elif domain.modality == "text":
         from ssl_domains import text
 
@@ -108,7 +112,7 @@ def build_encoder(domain, recipe: Recipe, config: RunConfig, run: RunDirectory, 
             encoder = text.fresh_text_encoder(domain, recipe, config, train_records)
     elif domain.modality == "audio":
         if config.model.source:
-            encoder = Encoder.load(resolve_source(config.model.source))
+            encoder = Encoder.load(resolve_source(config.model.source), trusted=trusted)
         else:
             encoder = Encoder(recipe.build_backbone(config.model.size), sequence_length=0)
         encoder.info["sample_rate"] = domain.sample_rate
@@ -174,7 +178,9 @@ def pretrain(
     seed = config.run.seed + (latest[0] if latest else 0)  # a resumed run sees fresh shuffles
     modality = domain.modality
     train_records = record_dataset(run, report.train_files, modality=modality)
-    encoder, source = build_encoder(domain, recipe, config, run, train_records)
+    encoder, source = build_encoder(
+        domain, recipe, config, run, train_records, plugins.trusted_packages
+    )
     model = recipe.build_model(encoder, None if latest else source)
     if not config.train.learning_rate:
         pretrained = bool(config.model.source)
@@ -224,6 +230,8 @@ def pretrain(
         units=recipe.units(encoder, batch_size),
         resume=resume is not None,
         progress=progress,
+        callbacks=recipe.callbacks(model, steps),
+        optimizer_args=recipe.optimizer_args(model),
     )
     metrics = recipe.evaluate(model, validation_batches, encoder, train_records)
     if padding is not None:

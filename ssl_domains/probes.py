@@ -31,8 +31,9 @@ class ProbeResult:
         return float(values.mean()), float(values.std())
 
 
-def load_encoder(source: str, domain: str = "", sequence_length: int | None = None):
-    """`source`, or with a `random:` prefix the same architecture freshly initialised."""
+def load_encoder(source: str, domain: str = "", sequence_length: int | None = None, plugins=None):
+    """`source`, or with a `random:` prefix the same architecture freshly initialised.
+    `plugins`: the `Registry` that names domains (default: the installed plugins)."""
     from ssl_domains.encoder import Encoder
     from ssl_domains.registry import registry
     from ssl_domains.sources import resolve_source
@@ -40,9 +41,10 @@ def load_encoder(source: str, domain: str = "", sequence_length: int | None = No
 
     random_init = source.startswith(RANDOM_PREFIX)
     location = resolve_source(source.removeprefix(RANDOM_PREFIX))
-    encoder = Encoder.load(location, sequence_length)
+    plugins = plugins or registry()
+    encoder = Encoder.load(location, sequence_length, plugins.trusted_packages)
     domain = domain or encoder.info.get("domain", "")
-    adapter = registry().domain(domain) if domain else None
+    adapter = plugins.domain(domain) if domain else None
     if adapter is not None and adapter.modality == "text":
         if encoder.normalizer is None or domain != encoder.info.get("domain"):
             encoder.normalizer = domain_normalizer(adapter())
@@ -107,6 +109,7 @@ def evaluate_sources(
     test_fraction: float = 0.3,
     domain: str = "",
     on_source=None,
+    plugins=None,
 ) -> list[ProbeResult]:
     """Probe each source's frozen embeddings on the same seeded splits of `data`.
 
@@ -133,7 +136,7 @@ def evaluate_sources(
         splits.append((train, test))
     results = []
     for source in sources:
-        vectors = embed(load_encoder(source, domain), data)
+        vectors = embed(load_encoder(source, domain, plugins=plugins), data)
         result = ProbeResult(source)
         for train, test in splits:
             for key, value in score_probes(

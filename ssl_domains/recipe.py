@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ssl_domains import PLUGIN_API_VERSION
 from ssl_domains.domain import NoOptions
+from ssl_domains.version import PLUGIN_API_VERSION
 
 if TYPE_CHECKING:
     import keras
@@ -51,7 +51,7 @@ class Recipe:
 
     ```python
     import keras
-    from ssl_domains import Recipe
+    from ssl_domains.api import Recipe
 
     class SimCLR(Recipe):
         name = "simclr"
@@ -151,6 +151,18 @@ class Recipe:
         one takes far smaller steps than training from scratch, or it forgets.
         """
         return 5e-5 if pretrained else 1e-4
+
+    def callbacks(self, model: keras.Model, total_steps: int) -> list[keras.callbacks.Callback]:
+        """Keras callbacks the objective needs while it trains, e.g. an EMA teacher's
+        momentum or a temperature schedule over `total_steps`. They run after the
+        core's step counter and logging, before its checkpoint."""
+        return []
+
+    def optimizer_args(self, model: keras.Model) -> dict[str, Any]:
+        """Arguments for the run's AdamW over the trainer's own: any of its constructor
+        (`beta_2=0.95`, `epsilon`), and `exclude_from_weight_decay`, a list of variable
+        name parts left undecayed (e.g. `["bias", "norm"]`)."""
+        return {}
 
     def units(self, encoder: Encoder, batch_size: int) -> tuple[str, float]:
         """What one training step processes, for throughput: e.g. `("tokens", 4096)`."""

@@ -1,4 +1,4 @@
-"""Plugin discovery: domains and recipes, all found through entry points.
+"""Plugin discovery: domains, recipes and fine-tuning tasks, all found through entry points.
 
 First-party plugins are registered in ssl-domains' own pyproject exactly as a
 third-party package registers its own, so nothing is privileged. A plugin that
@@ -20,12 +20,17 @@ from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
-from ssl_domains import PLUGIN_API_VERSION
 from ssl_domains.domain import MODALITIES, DomainAdapter
 from ssl_domains.errors import UserError
 from ssl_domains.recipe import Recipe
+from ssl_domains.tasks.catalog import TaskEntry
+from ssl_domains.version import PLUGIN_API_VERSION
 
-GROUPS = {"domain": "ssl_domains.domains", "recipe": "ssl_domains.recipes"}
+GROUPS = {
+    "domain": "ssl_domains.domains",
+    "recipe": "ssl_domains.recipes",
+    "task": "ssl_domains.tasks",
+}
 FIRST_PARTY = "ssl-domains"
 ONLY_VARIABLE = "SSL_DOMAINS_PLUGINS"
 NO_AUTOLOAD_VARIABLE = "SSL_DOMAINS_DISABLE_PLUGIN_AUTOLOAD"
@@ -61,6 +66,14 @@ class Plugin:
 
 def _check(kind: str, name: str, obj: Any) -> str | None:
     """Why `obj` does not satisfy the plugin API, or None if it does."""
+    if kind == "task":
+        if not isinstance(obj, TaskEntry):
+            return f"{obj!r} is not a {TaskEntry.__module__}.TaskEntry"
+        if obj.name != name:
+            return f"entry point {name!r} names a task called {obj.name!r}"
+        if obj.modality not in MODALITIES:
+            return f"unknown modality {obj.modality!r}; expected one of {MODALITIES}"
+        return None
     base = DomainAdapter if kind == "domain" else Recipe
     if not (isinstance(obj, type) and issubclass(obj, base)):
         return f"{obj!r} is not a subclass of {base.__module__}.{base.__name__}"
@@ -119,8 +132,19 @@ class Registry:
         self.plugins = plugins
         self.domains = {p.name: p for p in plugins if p.kind == "domain" and p.ok}
         self.recipes = {p.name: p for p in plugins if p.kind == "recipe" and p.ok}
+        self.tasks = {p.name: p for p in plugins if p.kind == "task" and p.ok}
         self.broken = [p for p in plugins if p.error is not None]
         self.disabled = [p for p in plugins if p.disabled is not None]
+
+    def task_entries(self) -> list[TaskEntry]:
+        """The tasks' entries, text first, then by modality and name."""
+        entries = [p.obj for p in self.tasks.values()]
+        return sorted(entries, key=lambda e: (MODALITIES.index(e.modality), e.name))
+
+    @property
+    def trusted_packages(self) -> frozenset[str]:
+        """Top-level packages whose modules a preset may name: ours and the plugins'."""
+        return frozenset({"ssl_domains"} | {p.target.split(".")[0] for p in self.plugins})
 
     @classmethod
     def discover(cls) -> Registry:
@@ -130,8 +154,11 @@ class Registry:
                 plugins.append(_load(kind, ep))
         return cls(plugins)
 
+    def _table(self, kind: str) -> dict[str, Plugin]:
+        return {"domain": self.domains, "recipe": self.recipes, "task": self.tasks}[kind]
+
     def _find(self, kind: str, name: str) -> Any:
-        table = self.domains if kind == "domain" else self.recipes
+        table = self._table(kind)
         if name in table:
             return table[name].obj
         for p in self.plugins:
@@ -150,7 +177,7 @@ class Registry:
         return self._find("recipe", name)
 
     def plugin(self, kind: str, name: str) -> Plugin:
-        table = self.domains if kind == "domain" else self.recipes
+        table = self._table(kind)
         self._find(kind, name)
         return table[name]
 

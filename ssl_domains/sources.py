@@ -34,10 +34,9 @@ def source_info(location: str) -> dict:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def source_domain(source: str, name: str = ""):
+def source_domain(source: str, name: str, plugins):
     """The domain class `name`s, or else the one recorded in the source's preset
-    (None if neither): what decides text or audio when the user does not say."""
-    from ssl_domains.registry import registry
-
+    (None if neither), looked up in `plugins` (a `Registry`): what decides text or
+    audio when the user does not say."""
     name = name or source_info(resolve_source(source)).get("domain")
-    return registry().domain(name) if name else None
+    return plugins.domain(name) if name else None

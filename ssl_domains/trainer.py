@@ -70,16 +70,27 @@ class Trainer:
         )
 
     def optimizer(
-        self, total_steps: int, lr_multipliers: dict[str, float] | None = None
+        self,
+        total_steps: int,
+        lr_multipliers: dict[str, float] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> keras.optimizers.Optimizer:
+        """AdamW on the run's schedule; `extra` (a recipe's `optimizer_args`) overrides
+        its arguments and may name variables to leave out of weight decay."""
         args = dict(
             learning_rate=self.schedule(total_steps),
             weight_decay=self.train.weight_decay,
             global_clipnorm=self.train.clip_norm or None,
         )
+        args.update(extra or {})
+        undecayed = args.pop("exclude_from_weight_decay", None)
         if lr_multipliers:
-            return LayerwiseAdamW(lr_multipliers, **args)
-        return keras.optimizers.AdamW(**args)
+            optimizer = LayerwiseAdamW(lr_multipliers, **args)
+        else:
+            optimizer = keras.optimizers.AdamW(**args)
+        if undecayed:
+            optimizer.exclude_from_weight_decay(var_names=list(undecayed))
+        return optimizer
 
     def fit(
         self,
@@ -94,15 +105,18 @@ class Trainer:
         interval: int | None = None,
         callbacks: list[keras.callbacks.Callback] = (),
         lr_multipliers: dict[str, float] | None = None,
+        optimizer_args: dict[str, Any] | None = None,
     ) -> FitResult:
         """Train `model` to `total_steps` optimizer steps.
 
         `interval` is the number of steps between validations and checkpoints (an
         epoch of the labeled data when fine-tuning; `checkpoint_every` by default).
-        `lr_multipliers` scales the learning rate per variable path (layer decay).
+        `lr_multipliers` scales the learning rate per variable path (layer decay);
+        `optimizer_args` and `callbacks` are the recipe's (see `Recipe.optimizer_args`).
         """
         self.run.checkpoints.mkdir(parents=True, exist_ok=True)
-        model.compile(optimizer=self.optimizer(total_steps, lr_multipliers), **compile_args)
+        optimizer = self.optimizer(total_steps, lr_multipliers, optimizer_args)
+        model.compile(optimizer=optimizer, **compile_args)
         start = self._restore(model, train_batches) if resume else 0
         interval = interval or self.train.checkpoint_every
         guard = NanGuard()

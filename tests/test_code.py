@@ -10,9 +10,9 @@ from ssl_domains.plugins.code.pretokenize import MAX_INDENT
 from ssl_domains.plugins.code.stdlib import stdlib_root, stdlib_selection
 
 from ssl_domains.corpus import BadFile, find_files
-from ssl_domains.domain import ReadOptions
 from ssl_domains.hygiene import Deduplicator
 from ssl_domains.prepare import prepare_corpus
+from ssl_domains.records import ReadOptions
 from ssl_domains.rules import apply_rules
 from ssl_domains.text import domain_normalizer, domain_units
 from ssl_domains.tokenizer import DomainTokenizer

@@ -8,9 +8,9 @@ import pytest
 from ssl_domains.plugins.finance import FinanceDomain
 
 from ssl_domains.corpus import BadFile, BadRecord, find_files, read_text_records
-from ssl_domains.domain import ReadOptions
 from ssl_domains.errors import UserError
 from ssl_domains.prepare import CorpusReport, prepare_corpus
+from ssl_domains.records import ReadOptions
 
 
 def records(path, **options):

@@ -40,3 +40,48 @@ def test_cli_lists_broken_plugins_and_keeps_working(tmp_path):
     assert "finance" in result.stdout
     assert "exploding" in result.stdout and "boom at import" in result.stdout
     assert "Traceback" not in result.output
+
+
+def test_a_third_party_task_is_found_through_its_entry_point_and_resolves(tmp_path, monkeypatch):
+    from plugin_fixtures import write_distribution
+
+    from ssl_domains.tasks import resolve_task, task_class, tasks_help
+
+    root = write_distribution(
+        tmp_path,
+        "clause-tasks",
+        """
+        [ssl_domains.tasks]
+        clause-effect = clause_entries:CLAUSE_EFFECT
+        not-an-entry = clause_entries:Nothing
+        """,
+        {
+            "clause_entries": """
+                from ssl_domains.api import TaskEntry
+
+                CLAUSE_EFFECT = TaskEntry(
+                    "clause-effect", "text", "clause-effect", "clause_task:ClauseEffect"
+                )
+
+                class Nothing:
+                    pass
+            """,
+            "clause_task": """
+                from ssl_domains.api import Classification
+
+                class ClauseEffect(Classification):
+                    name = "clause-effect"
+            """,
+        },
+    )
+    monkeypatch.syspath_prepend(str(root))
+    registry = Registry.discover()
+    assert registry.plugin("task", "clause-effect").distribution == "clause-tasks"
+    reasons = {p.name: p.error for p in registry.broken}
+    assert "is not a ssl_domains.tasks.catalog.TaskEntry" in reasons["not-an-entry"]
+    assert "clause-effect (text)" in tasks_help(registry)
+    assert resolve_task("clause-effect", "text", plugins=registry) == "clause-effect"
+    with pytest.raises(UserError, match="for text models, but the source is audio"):
+        resolve_task("clause-effect", "audio", plugins=registry)
+    cls = task_class("clause-effect", registry)
+    assert cls.__name__ == "ClauseEffect" and cls.modality == "text"

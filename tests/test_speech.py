@@ -12,8 +12,8 @@ import soundfile
 from ssl_domains.plugins.speech import AUDIO, KEYWORDS, TRANSCRIPTS, SpeechDomain
 
 from ssl_domains.audio import normalize_loudness, read_audio, rms_dbfs, trim_silence
-from ssl_domains.domain import ReadOptions
 from ssl_domains.prepare import prepare_corpus
+from ssl_domains.records import ReadOptions
 
 RATE = 16_000
 SAMPLE = sorted(AUDIO.iterdir())

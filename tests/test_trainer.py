@@ -110,3 +110,22 @@ def test_a_fresh_head_warms_up_alone_and_the_encoder_is_left_exactly_as_it_was(t
     assert not np.allclose(head_before, full.layers[-1].get_weights()[0])
     assert losses["last"] < 0.5 * losses["first"]
     assert encoder.trainable and encoder.layers[0].trainable and not encoder.layers[1].trainable
+
+
+def no_gradient(y, y_pred):
+    return 0.0 * keras.ops.sum(y_pred)
+
+
+def test_optimizer_args_reach_adamw_and_named_variables_skip_weight_decay(tmp_path):
+    """With zero gradients only weight decay moves a weight: the kernel shrinks, the
+    bias named in `exclude_from_weight_decay` stays where it was."""
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, bias_initializer="ones")])
+    t = trainer(tmp_path, learning_rate=0.1, weight_decay=0.5, warmup_fraction=0.0)
+    kernel = keras.ops.convert_to_numpy(net.layers[0].kernel).copy()
+    args = {"beta_2": 0.95, "exclude_from_weight_decay": ["bias"]}
+    t.fit(net, regression(), None, 5, {"loss": no_gradient}, progress=False, optimizer_args=args)
+    assert float(net.optimizer.beta_2) == pytest.approx(0.95)
+    after = keras.ops.convert_to_numpy(net.layers[0].kernel)
+    assert np.all(np.abs(after) < np.abs(kernel))
+    assert keras.ops.convert_to_numpy(net.layers[0].bias) == pytest.approx([1.0])

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ssl_domains import Rule, TextDomain
+from ssl_domains.api import Rule, TextDomain
 
 DATA = Path(__file__).parent / "data"
 

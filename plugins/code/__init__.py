@@ -28,9 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_domains import Rule, TextDomain
-from ssl_domains.corpus import BadFile, BadRecord, open_binary
-from ssl_domains.domain import ReadOptions
+from ssl_domains.api import BadFile, BadRecord, ReadOptions, Rule, TextDomain, open_binary
 
 from . import languages, pretokenize, redaction, stdlib
 
@@ -72,7 +70,7 @@ class CodeDomain(TextDomain):
     domain.clean('DB_PASSWORD = "hunter2"  # prod', counts)
     # 'DB_PASSWORD = "[SECRET]"  # prod'; counts == Counter({'assigned_secret': 1})
 
-    from ssl_domains.rules import apply_rules
+    from ssl_domains.api import apply_rules
     apply_rules(domain.normalizations(), "def getUserName(self):\\n    return self.name")
     # 'def get User Name(self): [NL] [INDENT] return self.name'
     ```

@@ -36,7 +36,7 @@ per punctuation character.
 
 from __future__ import annotations
 
-from ssl_domains import Rule
+from ssl_domains.api import Rule
 
 MAX_INDENT = 8
 MARKERS = ["[NL]", "[INDENT]", "[COMMENT]", "[HEX]", "[BLOB]"]

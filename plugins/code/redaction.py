@@ -31,7 +31,7 @@ no back-references): the tests check both engines agree on real files.
 
 from __future__ import annotations
 
-from ssl_domains import Rule
+from ssl_domains.api import Rule
 
 # Names of keys that hold secrets; a key is secret when its name ends in one of these
 # (case-insensitive): `password`, `DB_PASSWORD`, `dbPassword`, `aws_secret_access_key`.

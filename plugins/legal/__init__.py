@@ -37,7 +37,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_domains import Rule, TextDomain
+from ssl_domains.api import Rule, TextDomain
 
 DATA = Path(__file__).parent / "data"
 
@@ -239,7 +239,7 @@ class LegalOptions:
     overlap_words: int = 40
 
     def validate(self) -> None:
-        from ssl_domains.errors import UserError
+        from ssl_domains.api import UserError
 
         if self.window_words < 20:
             raise UserError(f"domain.window_words must be at least 20, got {self.window_words}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ssl_domains.domain import AudioDomain
+from ssl_domains.api import AudioDomain
 
 DATA = Path(__file__).parent / "data"
 AUDIO = DATA / "audio"
@@ -41,7 +41,7 @@ class SpeechDomain(AudioDomain):
 
     ```python
     from collections import Counter
-    from ssl_domains.audio import read_audio
+    from ssl_domains.api import read_audio
     from ssl_domains.plugins.speech import AUDIO, SpeechDomain
 
     domain = SpeechDomain()

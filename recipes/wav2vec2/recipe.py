@@ -16,7 +16,7 @@ from typing import Any
 
 from ssl_domains.recipes.wav2vec2.sizes import BACKBONE_SIZES, PRETRAINER_SIZES
 
-from ssl_domains.recipe import Recipe
+from ssl_domains.api import Recipe
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Wav2Vec2Config:
     validation_batches: int = 20
 
     def validate(self) -> None:
-        from ssl_domains.errors import UserError
+        from ssl_domains.api import UserError
 
         if self.crop_seconds <= 0.1 or not 0 < self.mask_prob < 1 or self.mask_length < 1:
             raise UserError("recipe: need crop_seconds > 0.1, 0 < mask_prob < 1, mask_length >= 1")
@@ -77,7 +77,7 @@ class Wav2Vec2(Recipe):
         from ssl_domains.recipes.wav2vec2.backbone import Wav2Vec2Backbone
         from ssl_domains.recipes.wav2vec2.pretraining_model import Wav2Vec2Pretrainer
 
-        from ssl_domains.errors import UserError
+        from ssl_domains.api import UserError
 
         if not isinstance(encoder.backbone, Wav2Vec2Backbone):
             raise UserError(

@@ -9,6 +9,7 @@ preprocessing feeds training and serving, so the two cannot drift apart.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -176,7 +177,9 @@ def pooled_head(encoder: Encoder, units: int, dropout: float, name: str) -> kera
     return keras.Model(inputs, outputs, name=name)
 
 
-def load_finetuned(path: str | Path) -> tuple[Task, keras.Model]:
+def load_finetuned(
+    path: str | Path, trusted: Collection[str] = ("ssl_domains",)
+) -> tuple[Task, keras.Model]:
     """A fine-tuning run (or its export in Keras format) as its task and Keras model."""
     from ssl_domains.errors import UserError
     from ssl_domains.tasks import task_class
@@ -186,6 +189,6 @@ def load_finetuned(path: str | Path) -> tuple[Task, keras.Model]:
         raise UserError(f"not a fine-tuned model (no {TASK_FILE}): {path}")
     meta = json.loads((path / TASK_FILE).read_text())
     cls = task_class(meta["task"])  # importing the tasks registers their layers
-    encoder = Encoder.load(str(path / "preset"), meta.get("sequence_length"))
+    encoder = Encoder.load(str(path / "preset"), meta.get("sequence_length"), trusted)
     model = keras.saving.load_model(path / MODEL_FILE, compile=False)
     return cls(encoder, meta.get("labels")), model

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_domains.domain import AudioDomain, ReadOptions
+from ssl_domains.api import AudioDomain, ReadOptions
 
 DATA = Path(__file__).parent / "data"
 

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_domains import DomainAdapter
-from ssl_domains.corpus import BadFile
-from ssl_domains.domain import ReadOptions
+from ssl_domains.api import BadFile, DomainAdapter, ReadOptions
 
 DATA = Path(__file__).parent / "data"
 SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -2,12 +2,15 @@
 
 from __PACKAGE__ import __CLASS__
 
-from ssl_domains.audio import read_audio
-from ssl_domains.corpus import find_files
-from ssl_domains.domain import ReadOptions
-from ssl_domains.labeled import class_names, read_labeled
-from ssl_domains.prepare import prepare_corpus
-from ssl_domains.registry import Registry
+from ssl_domains.api import (
+    ReadOptions,
+    Registry,
+    class_names,
+    find_files,
+    prepare_corpus,
+    read_audio,
+    read_labeled,
+)
 
 DOMAIN = __CLASS__()
 

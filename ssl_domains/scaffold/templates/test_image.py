@@ -2,10 +2,7 @@
 
 from __PACKAGE__ import __CLASS__
 
-from ssl_domains.corpus import find_files
-from ssl_domains.domain import ReadOptions
-from ssl_domains.prepare import prepare_corpus
-from ssl_domains.registry import Registry
+from ssl_domains.api import ReadOptions, Registry, find_files, prepare_corpus
 
 DOMAIN = __CLASS__()
 

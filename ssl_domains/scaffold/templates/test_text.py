@@ -4,12 +4,15 @@ from collections import Counter
 
 from __PACKAGE__ import __CLASS__
 
-from ssl_domains.corpus import find_files
-from ssl_domains.domain import ReadOptions
-from ssl_domains.labeled import class_names, read_labeled
-from ssl_domains.prepare import prepare_corpus
-from ssl_domains.registry import Registry
-from ssl_domains.rules import apply_rules
+from ssl_domains.api import (
+    ReadOptions,
+    Registry,
+    apply_rules,
+    class_names,
+    find_files,
+    prepare_corpus,
+    read_labeled,
+)
 
 DOMAIN = __CLASS__()
 
@@ -28,7 +31,7 @@ def test_identifiers_are_redacted_and_counted():
 def test_the_rules_agree_in_python_and_tensorflow():
     import tensorflow as tf
 
-    from ssl_domains.text import domain_normalizer
+    from ssl_domains.api import domain_normalizer
 
     lines = DOMAIN.sample_corpus()[0].read_text().splitlines()
     rules = DOMAIN.redactions() + DOMAIN.normalizations()

@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ssl_domains import Rule, TextDomain
-from ssl_domains.domain import ReadOptions
+from ssl_domains.api import ReadOptions, Rule, TextDomain
 
 DATA = Path(__file__).parent / "data"
 
