@@ -80,8 +80,8 @@ def write_labels(path: Path) -> dict[str, int]:
 
 
 def probe_table(sources: dict[str, str], labels: Path, seeds: int) -> dict[str, dict]:
-    from ssl_domains.labeled import read_labeled
-    from ssl_domains.probes import evaluate_sources
+    from ssl_domains.data.labeled_set import read_labeled
+    from ssl_domains.evaluation.probes import evaluate_sources
 
     data = read_labeled(labels, {"text": "text", "label": "label"})
     table: dict[str, dict] = {name: {} for name in sources}
@@ -99,8 +99,8 @@ def feature_cosine(first: str, second: str, labels: Path) -> float:
     """Mean cosine between the two encoders' mean-pooled features of the labeled texts."""
     import numpy as np
 
-    from ssl_domains.labeled import read_labeled
-    from ssl_domains.probes import embed, load_encoder
+    from ssl_domains.data.labeled_set import read_labeled
+    from ssl_domains.evaluation.probes import embed, load_encoder
 
     data = read_labeled(labels, {"text": "text", "label": "label"})
     a, b = (embed(load_encoder(source, "legal"), data) for source in (first, second))

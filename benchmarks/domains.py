@@ -79,7 +79,7 @@ def main() -> None:
 
 
 def _labels(domain: str) -> Path:
-    from ssl_domains.registry import registry
+    from ssl_domains.plugin.registry import registry
 
     return registry().domain(domain)().sample_labels()
 

@@ -37,7 +37,7 @@ def cell(score: dict) -> str:
 
 def chain(domain: str, root: Path, args: argparse.Namespace) -> dict:
     """Pretrain and probe one domain; its row of the table."""
-    from ssl_domains.registry import registry
+    from ssl_domains.plugin.registry import registry
 
     run, scores = root / f"{domain}-run", root / f"{domain}-probes.json"
     extra = [a for item in args.set for a in ("--set", item)] + shlex.split(args.pretrain_args)

@@ -115,7 +115,7 @@ def main() -> None:
         "--data", action="append", default=[], help="DOMAIN=FILE instead of the default sample"
     )
     args = parser.parse_args()
-    from ssl_domains.registry import registry
+    from ssl_domains.plugin.registry import registry
 
     given = dict(item.split("=", 1) for item in args.data)
     print(

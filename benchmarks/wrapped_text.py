@@ -52,8 +52,8 @@ def build_corpus(directory: Path, limit: int = 3 * 2**20) -> int:
 def token_lengths(directory: Path, mode: str, tokenizer) -> list[int]:
     from ssl_domains.plugins.legal import LegalDomain
 
-    from ssl_domains.corpus import BadRecord, find_files
-    from ssl_domains.records import ReadOptions
+    from ssl_domains.data.corpus_files import find_files
+    from ssl_domains.data.records import BadRecord, ReadOptions
 
     domain, options = LegalDomain(), ReadOptions(txt_mode=mode)
     pieces = []
@@ -79,7 +79,7 @@ def padding(lengths: list[int], packed: bool) -> float:
 
 
 def histogram(lengths: list[int]) -> dict[str, int]:
-    from ssl_domains.prepare import length_bin, sorted_bins
+    from ssl_domains.data.prepare_corpus import length_bin, sorted_bins
 
     return sorted_bins(Counter(length_bin(n) for n in lengths))
 
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--out", type=Path, default=None, help="keep the corpus and run here")
     args = parser.parse_args()
-    from ssl_domains.encoder import Encoder
+    from ssl_domains.presets.encoder import Encoder
 
     general = minilm()
     tokenizer = Encoder.load(general).tokenizer

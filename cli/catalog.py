@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ssl_domains.registry import registry
+from ssl_domains.plugin.registry import registry
 
 domains_app = typer.Typer(help="List and describe domain plugins.", no_args_is_help=True)
 recipes_app = typer.Typer(help="List and describe recipes (SSL objectives).", no_args_is_help=True)

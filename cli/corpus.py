@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ssl_domains.config import resolve_config
-from ssl_domains.registry import registry
+from ssl_domains.plugin.registry import registry
 
 corpus_app = typer.Typer(help="Look at a corpus before training on it.", no_args_is_help=True)
 out = Console()
@@ -41,13 +41,13 @@ def inspect(
 ) -> None:
     """Documents, words, duplicates, redactions, skips, lengths and tokenizer fertility."""
     from ssl_domains.backend import select_backend
-    from ssl_domains.pretraining import corpus_files
+    from ssl_domains.pipelines.pretraining import corpus_files
 
     config = resolve_config(
         registry(), flags={"run.domain": domain, "data.corpus": paths or None}, sets=sets or ()
     )
     select_backend("tensorflow")
-    from ssl_domains.inspection import inspect_corpus
+    from ssl_domains.pipelines.inspection import inspect_corpus
 
     adapter = registry().domain(config.run.domain)(config.domain)
     files = corpus_files(adapter, config)
@@ -55,7 +55,7 @@ def inspect(
         result = inspect_corpus(adapter, files, config, tokenizer, extend_vocab)
     print_inspection(result)
     if plot:
-        from ssl_domains.plots import histogram_png
+        from ssl_domains.reporting.plots import histogram_png
 
         if result.token_lengths:  # what pretraining sees: tokens, against seq_len
             label = f"tokens per record (seq_len {result.sequence_length})"

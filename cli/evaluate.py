@@ -17,9 +17,9 @@ def default_roles(sources: list[str], domain: str, given: dict[str, str]) -> dic
     """`text,label`, or `path,label` for an `--column audio=...` or where the sources'
     domain is an audio one (the one `--domain` names, or else the one the first
     source's preset records)."""
-    from ssl_domains.probes import RANDOM_PREFIX
-    from ssl_domains.registry import registry
-    from ssl_domains.sources import source_domain
+    from ssl_domains.evaluation.probes import RANDOM_PREFIX
+    from ssl_domains.plugin.registry import registry
+    from ssl_domains.presets.sources import source_domain
 
     if "audio" in given:
         audio = True
@@ -33,9 +33,9 @@ def default_data(sources: list[str], domain: str) -> Path:
     """The labeled sample of the sources' domain (the one `--domain` names, or else the one
     the first source's preset records), for when `--data` is not given."""
     from ssl_domains.errors import UserError
-    from ssl_domains.probes import RANDOM_PREFIX
-    from ssl_domains.registry import registry
-    from ssl_domains.sources import source_domain
+    from ssl_domains.evaluation.probes import RANDOM_PREFIX
+    from ssl_domains.plugin.registry import registry
+    from ssl_domains.presets.sources import source_domain
 
     found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain, registry())
     labels = found().sample_labels() if found else None
@@ -72,10 +72,10 @@ def evaluate(
 ) -> None:
     """Probe frozen embeddings with a linear classifier and kNN; compare several sources."""
     from ssl_domains.backend import select_backend
-    from ssl_domains.labeled import read_labeled
+    from ssl_domains.data.labeled_set import read_labeled
 
     select_backend(backend)
-    from ssl_domains.probes import as_dict, evaluate_sources
+    from ssl_domains.evaluation.probes import as_dict, evaluate_sources
 
     given = {
         k.removeprefix("data.").removesuffix("_column"): v

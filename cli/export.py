@@ -19,7 +19,7 @@ def export(
     out_dir: Path = typer.Option(..., "--out", help="Where to write the export."),
 ) -> None:
     """Export a fine-tuned model: a SavedModel serving raw inputs, Keras files, or a preset."""
-    from ssl_domains.export import export as run_export
+    from ssl_domains.export.saved_model import export as run_export
 
     result = run_export(source, fmt, out_dir)
     out.print(f"wrote {result.format} to [bold]{result.path}[/bold] in {result.seconds:.1f} s")
@@ -38,7 +38,7 @@ def predict(
     top: int = typer.Option(3, "--top", help="Classes to show per input."),
 ) -> None:
     """Print predictions for raw texts from a fine-tuning run or a SavedModel."""
-    from ssl_domains.predict import predict as run_predict
+    from ssl_domains.export.predict import predict as run_predict
 
     inputs = list(texts or [])
     if file:

@@ -107,7 +107,7 @@ def finetune(
         out.print(config.to_toml())
         return
 
-    from ssl_domains.finetuning import finetune as run_finetuning
+    from ssl_domains.pipelines.finetuning import finetune as run_finetuning
 
     print_result(run_finetuning(config))
 

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ssl_domains.registry import registry
+from ssl_domains.plugin.registry import registry
 
 plugins_app = typer.Typer(help="List installed plugins, or write a new one.", no_args_is_help=True)
 out = Console()

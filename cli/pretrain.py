@@ -12,7 +12,7 @@ from rich.table import Table
 
 from ssl_domains.config import read_toml, resolve_config
 from ssl_domains.errors import UserError
-from ssl_domains.registry import registry
+from ssl_domains.plugin.registry import registry
 
 out = Console()
 
@@ -60,7 +60,7 @@ def pretrain(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit."),
 ) -> None:
     """Continue self-supervised pretraining of a model on a domain corpus."""
-    from ssl_domains.run import RunDirectory
+    from ssl_domains.training.run_directory import RunDirectory
 
     if resume and config_file:
         raise UserError("--resume takes its config from the run; drop --config")
@@ -85,7 +85,7 @@ def pretrain(
         _print_plan(config)
         return
 
-    from ssl_domains.pretraining import pretrain as run_pretraining
+    from ssl_domains.pipelines.pretraining import pretrain as run_pretraining
 
     result = run_pretraining(config, resume=run)
     _print_result(result, config)
@@ -100,7 +100,7 @@ def _run_tree(run) -> dict:
 
 
 def _print_plan(config) -> None:
-    from ssl_domains.pretraining import corpus_files
+    from ssl_domains.pipelines.pretraining import corpus_files
 
     domain = registry().domain(config.run.domain)(config.domain)
     files = corpus_files(domain, config)

@@ -11,7 +11,7 @@ when a sequence holds only a few items, as spans do.)
 
 Words: WordPiece marks the pieces that continue a word (`gear ##ing`), SentencePiece
 and byte-level BPE the pieces that start one (`▁gear ing`, `Ġgear ing`);
-`word_start` says which rule a vocabulary follows (`ssl_domains.families.word_start`
+`word_start` says which rule a vocabulary follows (`ssl_domains.presets.families.word_start`
 derives it from a keras-hub tokenizer).
 
 Span lengths: a span ends at each word boundary with probability

@@ -12,7 +12,7 @@ and span masking (see `masking.py`).
 Departures: no next-sentence prediction (RoBERTa, Liu et al., 2019, found it does
 not help). Documents are packed as RoBERTa's FULL-SENTENCES inputs are: one stream,
 a separator after each document, cut every `seq_len` tokens, so a sequence may cross
-a document boundary and almost no position is padding (`ssl_domains.text.pack_tokens`).
+a document boundary and almost no position is padding (`ssl_domains.text.packing.pack_tokens`).
 
 The model is keras-hub's masked-LM task for the backbone (`BertMaskedLM` for BERT,
 `RobertaMaskedLM` for RoBERTa, ...), so any keras-hub text preset that has one

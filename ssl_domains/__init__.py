@@ -25,10 +25,11 @@ import importlib.abc
 import importlib.util
 import sys
 
-from ssl_domains.domain import DomainAdapter, TextDomain  # noqa: E402
 from ssl_domains.errors import UserError  # noqa: E402
-from ssl_domains.recipe import Recipe  # noqa: E402
-from ssl_domains.rules import Rule  # noqa: E402
+from ssl_domains.plugin.domain_adapter import DomainAdapter
+from ssl_domains.plugin.recipe import Recipe  # noqa: E402
+from ssl_domains.text.domain import TextDomain  # noqa: E402
+from ssl_domains.text.rules import Rule  # noqa: E402
 from ssl_domains.version import PLUGIN_API_VERSION, __version__  # noqa: E402
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 # Modules whose Keras classes the presets ssl-domains writes name.
-KERAS_MODULES = ("ssl_domains.tokenizer", "ssl_domains.recipes.wav2vec2.backbone")
+KERAS_MODULES = ("ssl_domains.text.tokenizer", "ssl_domains.recipes.wav2vec2.backbone")
 
 
 def register_keras_classes() -> None:

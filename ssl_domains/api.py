@@ -26,42 +26,44 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ssl_domains.corpus import find_files, open_binary
-from ssl_domains.domain import AudioDomain, DomainAdapter, NoOptions, TextDomain
+from ssl_domains.audio.domain import AudioDomain
+from ssl_domains.data.corpus_files import find_files, open_binary
+from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
 from ssl_domains.errors import UserError
-from ssl_domains.recipe import Recipe
-from ssl_domains.records import BadFile, BadRecord, ReadOptions
-from ssl_domains.rules import Rule, apply_rules
+from ssl_domains.plugin.domain_adapter import DomainAdapter, NoOptions
+from ssl_domains.plugin.recipe import Recipe
 from ssl_domains.tasks.catalog import TaskEntry
+from ssl_domains.text.domain import TextDomain
+from ssl_domains.text.rules import Rule, apply_rules
 from ssl_domains.version import PLUGIN_API_VERSION
 
 # Name -> the module that defines it, imported when the name is first used.
 _ON_FIRST_USE = {
     # audio signals
-    "read_audio": "ssl_domains.audio",
+    "read_audio": "ssl_domains.audio.signal",
     # text batches and baselines, for text recipes
-    "chunk_tokens": "ssl_domains.text",
-    "pack_tokens": "ssl_domains.text",
-    "unigram_counts": "ssl_domains.text",
-    "domain_normalizer": "ssl_domains.text",
+    "chunk_tokens": "ssl_domains.text.packing",
+    "pack_tokens": "ssl_domains.text.packing",
+    "unigram_counts": "ssl_domains.text.encoder",
+    "domain_normalizer": "ssl_domains.text.encoder",
     # keras-hub families: task classes and where words start
-    "class_for": "ssl_domains.families",
-    "family_names": "ssl_domains.families",
-    "hugging_face_family": "ssl_domains.families",
-    "hugging_face_head": "ssl_domains.families",
-    "vocabulary": "ssl_domains.families",
-    "word_start": "ssl_domains.families",
+    "class_for": "ssl_domains.presets.families",
+    "family_names": "ssl_domains.presets.families",
+    "hugging_face_family": "ssl_domains.presets.families",
+    "hugging_face_head": "ssl_domains.presets.families",
+    "vocabulary": "ssl_domains.presets.families",
+    "word_start": "ssl_domains.presets.families",
     # fine-tuning tasks, to subclass (a `TaskEntry` registers one)
     "Task": "ssl_domains.tasks.base",
-    "Classification": "ssl_domains.tasks.classification",
+    "Classification": "ssl_domains.text.tasks.classification",
     # weights
-    "copy_weights_growing": "ssl_domains.vocabulary",
-    "without_optimizer": "ssl_domains.trainer",
+    "copy_weights_growing": "ssl_domains.text.vocabulary",
+    "without_optimizer": "ssl_domains.training.trainer",
     # for a plugin's own tests: read its corpus and labels as the core does
-    "prepare_corpus": "ssl_domains.prepare",
-    "read_labeled": "ssl_domains.labeled",
-    "class_names": "ssl_domains.labeled",
-    "Registry": "ssl_domains.registry",
+    "prepare_corpus": "ssl_domains.data.prepare_corpus",
+    "read_labeled": "ssl_domains.data.labeled_set",
+    "class_names": "ssl_domains.data.labeled_set",
+    "Registry": "ssl_domains.plugin.registry",
 }
 
 __all__ = [

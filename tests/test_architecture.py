@@ -93,14 +93,14 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_the_core_has_no_import_cycles():
     graph = core_graph()
-    assert "ssl_domains.domain" in graph and graph["ssl_domains.encoder"]
+    assert "ssl_domains.plugin.domain_adapter" in graph and graph["ssl_domains.presets.encoder"]
     assert cycle(graph) == [], " -> ".join(cycle(graph))
 
 
-@pytest.mark.parametrize("module", ["ssl_domains.encoder", "ssl_domains.sources"])
+@pytest.mark.parametrize("module", ["ssl_domains.presets.encoder", "ssl_domains.presets.sources"])
 def test_preset_loading_does_not_reach_up_to_the_plugin_registry(module):
     """The registry is passed down (`trusted`, `plugins`), never looked up from below."""
-    assert "ssl_domains.registry" not in core_graph()[module]
+    assert "ssl_domains.plugin.registry" not in core_graph()[module]
 
 
 @pytest.mark.parametrize("package", ["ssl_domains.plugins", "ssl_domains.recipes"])

@@ -8,9 +8,9 @@ import pytest
 import tensorflow as tf
 from ssl_domains.plugins.biomedical import DATA, BiomedicalDomain
 
-from ssl_domains.rules import apply_rules
-from ssl_domains.text import domain_normalizer, domain_units
-from ssl_domains.tokenizer import DomainTokenizer
+from ssl_domains.text.encoder import domain_normalizer, domain_units
+from ssl_domains.text.rules import apply_rules
+from ssl_domains.text.tokenizer import DomainTokenizer
 
 DOMAIN = BiomedicalDomain()
 NORMALIZER = domain_normalizer(DOMAIN)

@@ -9,13 +9,13 @@ from ssl_domains.plugins.code.languages import language_of
 from ssl_domains.plugins.code.pretokenize import MAX_INDENT
 from ssl_domains.plugins.code.stdlib import stdlib_root, stdlib_selection
 
-from ssl_domains.corpus import BadFile, find_files
-from ssl_domains.hygiene import Deduplicator
-from ssl_domains.prepare import prepare_corpus
-from ssl_domains.records import ReadOptions
-from ssl_domains.rules import apply_rules
-from ssl_domains.text import domain_normalizer, domain_units
-from ssl_domains.tokenizer import DomainTokenizer
+from ssl_domains.data.corpus_files import BadFile, find_files
+from ssl_domains.data.deduplicator import Deduplicator
+from ssl_domains.data.prepare_corpus import prepare_corpus
+from ssl_domains.data.records import ReadOptions
+from ssl_domains.text.encoder import domain_normalizer, domain_units
+from ssl_domains.text.rules import apply_rules
+from ssl_domains.text.tokenizer import DomainTokenizer
 
 DOMAIN = CodeDomain()
 SAMPLE = DATA / "sample"

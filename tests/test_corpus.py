@@ -7,10 +7,11 @@ from collections import Counter
 import pytest
 from ssl_domains.plugins.finance import FinanceDomain
 
-from ssl_domains.corpus import BadFile, BadRecord, find_files, read_text_records
+from ssl_domains.data.corpus_files import find_files
+from ssl_domains.data.prepare_corpus import CorpusReport, prepare_corpus
+from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
 from ssl_domains.errors import UserError
-from ssl_domains.prepare import CorpusReport, prepare_corpus
-from ssl_domains.records import ReadOptions
+from ssl_domains.text.reading import read_text_records
 
 
 def records(path, **options):
@@ -52,7 +53,7 @@ def test_hard_wrapped_files_become_multi_line_documents(tmp_path):
 def test_a_file_of_one_sentence_per_line_is_read_by_lines():
     from ssl_domains.plugins.finance import FinanceDomain
 
-    from ssl_domains.corpus import is_hard_wrapped
+    from ssl_domains.text.reading import is_hard_wrapped
 
     (corpus,) = FinanceDomain().sample_corpus()
     assert not is_hard_wrapped(corpus.read_text().splitlines()[:400])
@@ -146,8 +147,8 @@ def test_the_split_keeps_duplicates_on_one_side(tmp_path):
 def test_each_embedded_sample_corpus_splits_under_its_domains_defaults(name, tmp_path):
     # The embedded default must pretrain: records on both sides of the split.
     from ssl_domains.config import resolve_config
-    from ssl_domains.pretraining import deduplicator
-    from ssl_domains.registry import registry
+    from ssl_domains.pipelines.pretraining import deduplicator
+    from ssl_domains.plugin.registry import registry
 
     config = resolve_config(registry(), flags={"run.domain": name})
     domain = registry().domain(name)(config.domain)

@@ -6,9 +6,9 @@ import tensorflow as tf
 from conftest import QUICK, metrics, run_cli
 from ssl_domains.recipes.electra import Electra, ElectraConfig
 
-from ssl_domains.encoder import Encoder
 from ssl_domains.errors import UserError
-from ssl_domains.tokenizer import DomainTokenizer
+from ssl_domains.presets.encoder import Encoder
+from ssl_domains.text.tokenizer import DomainTokenizer
 
 SPECIAL = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
 WORDS = [f"w{i}" for i in range(200)]

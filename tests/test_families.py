@@ -13,10 +13,10 @@ import tensorflow as tf
 from conftest import metrics
 from hf_families import FAMILIES, corpus_lines, save_family
 
-from ssl_domains.encoder import Encoder
 from ssl_domains.errors import UserError
-from ssl_domains.families import FAMILIES as LISTED
-from ssl_domains.families import hugging_face_family, tokenizer_kind, word_start
+from ssl_domains.presets.encoder import Encoder
+from ssl_domains.presets.families import FAMILIES as LISTED
+from ssl_domains.presets.families import hugging_face_family, tokenizer_kind, word_start
 
 KINDS = {
     "bert": ("wordpiece", "continuation_prefix:##"),
@@ -52,8 +52,8 @@ def small_corpus_file(tmp_path_factory):
 
 def run_pretraining(run_dir, source, corpus, *sets):
     from ssl_domains.config import resolve_config
-    from ssl_domains.pretraining import pretrain
-    from ssl_domains.registry import registry
+    from ssl_domains.pipelines.pretraining import pretrain
+    from ssl_domains.plugin.registry import registry
 
     flags = {
         "run.domain": "finance",
@@ -158,8 +158,8 @@ def test_mlm_continues_from_a_hugging_face_checkpoint_of_each_family(
 def test_vocabulary_extension_refuses_sentencepiece_and_byte_level_bpe_in_one_line(
     checkpoints, family
 ):
-    from ssl_domains.registry import registry
-    from ssl_domains.text import domain_normalizer, extended_tokenizer
+    from ssl_domains.plugin.registry import registry
+    from ssl_domains.text.encoder import domain_normalizer, extended_tokenizer
 
     directory, _ = checkpoints[family]
     encoder = Encoder.load(str(directory), sequence_length=32)

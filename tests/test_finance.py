@@ -7,9 +7,9 @@ import tensorflow as tf
 from conftest import FINANCE_CORPUS
 from ssl_domains.plugins.finance import FinanceDomain
 
-from ssl_domains.rules import apply_rules
-from ssl_domains.text import domain_normalizer, domain_units
-from ssl_domains.tokenizer import DomainTokenizer
+from ssl_domains.text.encoder import domain_normalizer, domain_units
+from ssl_domains.text.rules import apply_rules
+from ssl_domains.text.tokenizer import DomainTokenizer
 
 DOMAIN = FinanceDomain()
 

@@ -5,7 +5,8 @@ import re
 import pytest
 from conftest import QUICK, run_cli
 
-from ssl_domains.hygiene import Deduplicator, quality_issue
+from ssl_domains.data.deduplicator import Deduplicator
+from ssl_domains.text.quality import quality_issue
 
 FILING = (
     "Acme Corp reported third quarter revenue of $4.2bn, up 12% from a year earlier, as "

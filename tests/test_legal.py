@@ -18,9 +18,9 @@ from ssl_domains.plugins.legal import (
 )
 
 from ssl_domains.errors import UserError
-from ssl_domains.rules import apply_rules
-from ssl_domains.text import domain_normalizer, domain_units
-from ssl_domains.tokenizer import DomainTokenizer
+from ssl_domains.text.encoder import domain_normalizer, domain_units
+from ssl_domains.text.rules import apply_rules
+from ssl_domains.text.tokenizer import DomainTokenizer
 
 DOMAIN = LegalDomain()
 NORMALIZER = domain_normalizer(DOMAIN)

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 from ssl_domains.recipes.mlm import MaskedLanguageModeling, MLMConfig
 
-from ssl_domains.encoder import Encoder
-from ssl_domains.tokenizer import DomainTokenizer
+from ssl_domains.presets.encoder import Encoder
+from ssl_domains.text.tokenizer import DomainTokenizer
 
 SPECIAL = ["[PAD]", "[CLS]", "[SEP]", "[UNK]", "[MASK]"]
 WORDS = [f"w{i}" for i in range(300)]
@@ -228,7 +228,7 @@ def test_whole_word_masking_refuses_sentencepiece_that_marks_word_ends():
     import sentencepiece as spm
 
     from ssl_domains.errors import UserError
-    from ssl_domains.families import word_start
+    from ssl_domains.presets.families import word_start
 
     proto = io.BytesIO()
     lines = [" ".join(f"w{i} w{i}x w{i}yz" for i in range(j, j + 20)) for j in range(200)]

@@ -4,7 +4,8 @@ import numpy as np
 import tensorflow as tf
 from conftest import QUICK, metrics, run_cli
 
-from ssl_domains.text import pack_tokens, padding_share
+from ssl_domains.data.padding import padding_share
+from ssl_domains.text.packing import pack_tokens
 
 
 def packed(documents, length, separator=9, batch=2):
@@ -25,9 +26,9 @@ def test_packed_mlm_batches_of_real_sentences_have_almost_no_padding():
     from ssl_domains.plugins.finance import FinanceDomain
     from ssl_domains.recipes.mlm import MaskedLanguageModeling
 
-    from ssl_domains.encoder import Encoder
-    from ssl_domains.tokenizer import DomainTokenizer
-    from ssl_domains.vocabulary import RESERVED
+    from ssl_domains.presets.encoder import Encoder
+    from ssl_domains.text.tokenizer import DomainTokenizer
+    from ssl_domains.text.vocabulary import RESERVED
 
     (corpus,) = FinanceDomain().sample_corpus()
     lines = corpus.read_text().splitlines()[:200]  # documents of 20-150 words each

@@ -2,7 +2,7 @@
 
 import matplotlib.image
 
-from ssl_domains.plots import training_curves_png
+from ssl_domains.reporting.plots import training_curves_png
 
 
 def test_training_curves_get_one_panel_per_model_metric(tmp_path):

@@ -9,11 +9,11 @@ import pytest
 from conftest import run_cli
 from plugin_fixtures import broken_plugins, write_distribution
 
-from ssl_domains.corpus import find_files
+from ssl_domains.data.corpus_files import find_files
+from ssl_domains.data.prepare_corpus import prepare_corpus
+from ssl_domains.data.records import ReadOptions
 from ssl_domains.errors import UserError
-from ssl_domains.prepare import prepare_corpus
-from ssl_domains.records import ReadOptions
-from ssl_domains.registry import Registry, _check
+from ssl_domains.plugin.registry import Registry, _check
 from ssl_domains.scaffold import new_plugin
 
 

@@ -82,7 +82,7 @@ def test_continuing_from_a_hugging_face_checkpoint_keeps_its_weights(tmp_path, p
     import keras_hub
     from hf_bert import save_as_hugging_face
 
-    import ssl_domains.tokenizer  # noqa: F401  (registers DomainTokenizer)
+    import ssl_domains.text.tokenizer  # noqa: F401  (registers DomainTokenizer)
 
     preset = pretrained_run / "preset"
     backbone = keras_hub.models.Backbone.from_preset(str(preset))
@@ -107,7 +107,7 @@ def test_continuing_from_a_hugging_face_checkpoint_keeps_its_weights(tmp_path, p
 
 
 def mean_pooled(preset, texts):
-    from ssl_domains.encoder import Encoder
+    from ssl_domains.presets.encoder import Encoder
 
     encoder = Encoder.load(str(preset), 32)
     import tensorflow as tf
@@ -127,7 +127,7 @@ def test_a_checkpoint_without_an_mlm_head_keeps_its_features_while_a_fresh_head_
     import keras_hub
     from hf_bert import save_as_hugging_face
 
-    import ssl_domains.tokenizer  # noqa: F401  (registers DomainTokenizer)
+    import ssl_domains.text.tokenizer  # noqa: F401  (registers DomainTokenizer)
 
     preset = pretrained_run / "preset"
     vocabulary = keras_hub.tokenizers.Tokenizer.from_preset(str(preset)).get_vocabulary()
@@ -181,7 +181,7 @@ def test_a_masked_word_is_recovered_from_its_context(tmp_path):
     run the model must fill a masked word back in."""
     import keras_hub
 
-    import ssl_domains.tokenizer  # noqa: F401
+    import ssl_domains.text.tokenizer  # noqa: F401
 
     sentences = [
         "the fund bought shares of acme on monday morning",
@@ -269,9 +269,9 @@ def test_the_embedded_default_chain_pretrain_finetune_export_predict(tmp_path):
 def test_remote_preset_names_go_to_keras_hub_and_fail_as_one_clear_error(monkeypatch):
     import keras_hub
 
-    from ssl_domains.encoder import Encoder
     from ssl_domains.errors import UserError
-    from ssl_domains.sources import resolve_source
+    from ssl_domains.presets.encoder import Encoder
+    from ssl_domains.presets.sources import resolve_source
 
     assert resolve_source("bert_tiny_en_uncased") == "bert_tiny_en_uncased"
     assert resolve_source("hf://google/bert_uncased_L-2_H-128_A-2").startswith("hf://")

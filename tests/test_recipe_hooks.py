@@ -11,8 +11,8 @@ from ssl_domains.plugins.finance import FinanceDomain
 from ssl_domains.recipes.mlm import MaskedLanguageModeling
 
 from ssl_domains.config import resolve_config
-from ssl_domains.pretraining import pretrain
-from ssl_domains.registry import Plugin, Registry
+from ssl_domains.pipelines.pretraining import pretrain
+from ssl_domains.plugin.registry import Plugin, Registry
 
 
 class StepCounter(keras.callbacks.Callback):

@@ -2,10 +2,10 @@ import pytest
 from conftest import run_cli
 from plugin_fixtures import broken_plugins
 
-from ssl_domains.domain import TextDomain
 from ssl_domains.errors import UserError
-from ssl_domains.recipe import Recipe
-from ssl_domains.registry import Registry
+from ssl_domains.plugin.recipe import Recipe
+from ssl_domains.plugin.registry import Registry
+from ssl_domains.text.domain import TextDomain
 
 
 def test_first_party_plugins_are_found_through_entry_points():

@@ -11,9 +11,9 @@ import pytest
 import soundfile
 from ssl_domains.plugins.speech import AUDIO, KEYWORDS, TRANSCRIPTS, SpeechDomain
 
-from ssl_domains.audio import normalize_loudness, read_audio, rms_dbfs, trim_silence
-from ssl_domains.prepare import prepare_corpus
-from ssl_domains.records import ReadOptions
+from ssl_domains.audio.signal import normalize_loudness, read_audio, rms_dbfs, trim_silence
+from ssl_domains.data.prepare_corpus import prepare_corpus
+from ssl_domains.data.records import ReadOptions
 
 RATE = 16_000
 SAMPLE = sorted(AUDIO.iterdir())

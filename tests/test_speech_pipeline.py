@@ -133,7 +133,7 @@ def test_keyword_classification_from_the_pretrained_encoder_beats_chance(keyword
 def test_the_audio_savedmodel_serves_waveforms_like_the_keras_model(keyword_model, tmp_path):
     import tensorflow as tf
 
-    from ssl_domains.audio import read_audio
+    from ssl_domains.audio.signal import read_audio
 
     out = tmp_path / "serving"
     result = run_cli("export", str(keyword_model), "--out", str(out))

@@ -8,8 +8,8 @@ from rich.console import Console
 
 from ssl_domains.config import TrainSection
 from ssl_domains.errors import TrainingDiverged
-from ssl_domains.run import RunDirectory
-from ssl_domains.trainer import Trainer
+from ssl_domains.training.run_directory import RunDirectory
+from ssl_domains.training.trainer import Trainer
 
 
 def regression(n=64, nan_after=None):
@@ -78,7 +78,7 @@ def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path):
 
 
 def test_layerwise_learning_rates_scale_each_variables_update(tmp_path):
-    from ssl_domains.trainer import LayerwiseAdamW
+    from ssl_domains.training.trainer import LayerwiseAdamW
 
     keras.utils.set_random_seed(0)
     net = keras.Sequential(

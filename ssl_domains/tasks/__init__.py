@@ -32,7 +32,7 @@ DEFAULT_WORD = "classification"
 def task_entries(plugins=None) -> list[TaskEntry]:
     """The installed tasks (entry-point group `ssl_domains.tasks`), text first, then
     by modality and name. `plugins`: a `Registry` (default: the installed plugins)."""
-    from ssl_domains.registry import registry
+    from ssl_domains.plugin.registry import registry
 
     return (plugins or registry()).task_entries()
 

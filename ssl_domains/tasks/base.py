@@ -17,8 +17,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ssl_domains.encoder import Encoder
-from ssl_domains.labeled import LabeledSet
+from ssl_domains.data.labeled_set import LabeledSet
+from ssl_domains.presets.encoder import Encoder
 
 TASK_FILE = "task.json"
 MODEL_FILE = "model.keras"
@@ -144,7 +144,7 @@ class Task:
 
     def save(self, directory: Path, model: keras.Model, info: dict[str, Any]) -> None:
         """Write the model, its encoder preset and what the task needs to serve."""
-        from ssl_domains.trainer import without_optimizer
+        from ssl_domains.training.trainer import without_optimizer
 
         with without_optimizer(model):
             model.save(directory / MODEL_FILE)

@@ -32,24 +32,27 @@ class TaskEntry:
 
 
 CLASSIFICATION = TaskEntry(
-    "classification", "text", "classification", "ssl_domains.tasks.classification:Classification"
+    "classification",
+    "text",
+    "classification",
+    "ssl_domains.text.tasks.classification:Classification",
 )
 PAIR_CLASSIFICATION = TaskEntry(
     "pair-classification",
     "text",
     "pair-classification",
-    "ssl_domains.tasks.classification:PairClassification",
+    "ssl_domains.text.tasks.classification:PairClassification",
 )
 REGRESSION = TaskEntry(
-    "regression", "text", "regression", "ssl_domains.tasks.regression:Regression"
+    "regression", "text", "regression", "ssl_domains.text.tasks.regression:Regression"
 )
 TOKEN_CLASSIFICATION = TaskEntry(
     "token-classification",
     "text",
     "token-classification",
-    "ssl_domains.tasks.token_classification:TokenClassification",
+    "ssl_domains.text.tasks.token_classification:TokenClassification",
 )
 AUDIO_CLASSIFICATION = TaskEntry(
-    "classification", "audio", "audio-classification", "ssl_domains.tasks.audio:AudioClassification"
+    "classification", "audio", "audio-classification", "ssl_domains.audio.tasks:AudioClassification"
 )
-CTC = TaskEntry("ctc", "audio", "ctc", "ssl_domains.tasks.audio:CTCRecognition")
+CTC = TaskEntry("ctc", "audio", "ctc", "ssl_domains.audio.tasks:CTCRecognition")

@@ -1,0 +1,1 @@
+"""The audio modality: reading and signal processing, the audio domain base, audio tasks."""

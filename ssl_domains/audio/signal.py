@@ -1,0 +1,126 @@
+"""Reading audio for training: any WAV/FLAC/OGG in, 16 kHz mono float32 out.
+
+Decoding uses soundfile (libsndfile), resampling scipy's polyphase filter; both are
+exact and fast enough for corpora read once. A manifest (CSV or JSONL with a `path`
+column, paths relative to the manifest) lists files with optional labels.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+
+from ssl_domains.data.records import BadFile, BadRecord
+
+SAMPLE_RATE = 16_000
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
+MANIFEST_SUFFIXES = (".csv", ".jsonl")
+
+
+def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decode a file, mix it to mono and resample it: float32 in [-1, 1].
+
+    Raises `ValueError` for a file that cannot be decoded (missing, truncated, not
+    audio).
+    """
+    import soundfile
+
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError, TypeError) as error:
+        raise ValueError(f"cannot decode audio: {error}") from None
+    if data.size == 0:
+        raise ValueError("empty audio")
+    if len(data) < _declared_frames(path):
+        raise ValueError(f"truncated: {len(data)} of {_declared_frames(path)} frames")
+    wave = data.mean(axis=1)
+    if rate != sample_rate:
+        from scipy.signal import resample_poly
+
+        divisor = gcd(int(rate), sample_rate)
+        wave = resample_poly(wave, sample_rate // divisor, int(rate) // divisor)
+    return np.asarray(wave, np.float32)
+
+
+def _declared_frames(path: str | Path) -> int:
+    """Frames a PCM WAV header promises (libsndfile reads a cut file without complaint);
+    0 where the header says nothing we can check."""
+    import wave
+
+    if Path(path).suffix.lower() != ".wav":
+        return 0
+    try:
+        with wave.open(str(path)) as handle:
+            return handle.getnframes()
+    except (wave.Error, EOFError, OSError):
+        return 0
+
+
+def rms_dbfs(wave: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(np.square(wave))) + 1e-12))
+
+
+def normalize_loudness(wave: np.ndarray, target_dbfs: float = -20.0) -> np.ndarray:
+    """Scale to `target_dbfs` RMS, never amplifying beyond clipping."""
+    gain = 10 ** ((target_dbfs - rms_dbfs(wave)) / 20)
+    peak = float(np.max(np.abs(wave))) * gain
+    if peak > 1.0:
+        gain /= peak
+    return (wave * gain).astype(np.float32)
+
+
+def trim_silence(
+    wave: np.ndarray, threshold_db: float = -40.0, frame: int = 320, margin: int = 1
+) -> np.ndarray:
+    """Cut leading and trailing 20 ms frames quieter than `threshold_db` below the peak."""
+    count = len(wave) // frame
+    if count == 0:
+        return wave
+    frames = wave[: count * frame].reshape(count, frame)
+    level = 20 * np.log10(np.sqrt(np.mean(frames**2, axis=1)) + 1e-12)
+    loud = np.flatnonzero(level > level.max() + threshold_db)
+    start = max(loud[0] - margin, 0) * frame
+    end = min(loud[-1] + 1 + margin, count) * frame
+    return wave[start:end]
+
+
+def manifest_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV/JSONL manifest; each has a `path`, resolved against the manifest."""
+    try:
+        if path.suffix == ".jsonl":
+            rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        else:
+            with path.open(newline="") as handle:
+                rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadFile(f"unreadable manifest: {error}") from None
+    if not rows or "path" not in rows[0]:
+        raise BadFile("a manifest needs a 'path' column")
+    for row in rows:
+        row["path"] = str((path.parent / row["path"]).resolve())
+    return rows
+
+
+def read_audio_records(
+    path: Path, sample_rate: int = SAMPLE_RATE
+) -> Iterator[np.ndarray | BadRecord]:
+    """One waveform per audio file; every listed file of a manifest."""
+    suffix = path.suffix.lower()
+    if suffix in MANIFEST_SUFFIXES:
+        sources = [Path(row["path"]) for row in manifest_rows(path)]
+    elif suffix in AUDIO_SUFFIXES:
+        sources = [path]
+    else:
+        raise BadFile(f"unsupported format {suffix or '(no suffix)'!r}")
+    for source in sources:
+        try:
+            yield read_audio(source, sample_rate)
+        except ValueError as error:
+            if suffix in AUDIO_SUFFIXES:
+                raise BadFile(str(error)) from None
+            yield BadRecord(f"{source.name}: {error}")

@@ -1,0 +1,1 @@
+"""Corpus data of any modality: files, duplicates, shards, prepared corpora, labeled sets."""

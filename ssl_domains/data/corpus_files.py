@@ -1,0 +1,64 @@
+"""Finding corpus files and opening them, whatever their modality.
+
+`--corpus` takes files, folders (searched recursively) and globs. A file that cannot
+be opened is skipped with a reason (`BadFile`); the modality's reader decodes its
+records.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+from ssl_domains.data.records import BadFile
+from ssl_domains.errors import UserError
+
+
+def find_files(specs: Sequence[str | Path]) -> list[Path]:
+    """Expand files, folders and glob patterns into a sorted, de-duplicated file list."""
+    found: dict[Path, None] = {}
+    for spec in specs:
+        path = Path(spec).expanduser()
+        if path.is_file():
+            matches = [path]
+        elif path.is_dir():
+            matches = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
+        else:
+            matches = sorted(Path(p) for p in glob.glob(str(path), recursive=True))
+            matches = [p for p in matches if p.is_file()]
+            if not matches:
+                raise UserError(f"corpus path not found: {spec}")
+        found.update(dict.fromkeys(matches))
+    if not found:
+        raise UserError(f"no files in corpus: {', '.join(map(str, specs))}")
+    return list(found)
+
+
+def _hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith(".") for part in path.relative_to(root).parts)
+
+
+def format_of(path: Path) -> str:
+    """The lower-case format suffix of `path` (`.csv` for `x.csv.gz`), or ''."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    # `Apache-2.0` or `GPL-2.0-or-later` name a version, not a format.
+    return suffixes[-1] if suffixes and suffixes[-1][1:].isalpha() else ""
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    """Open a (possibly gzipped) file for reading bytes; `BadFile` if it is binary."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        handle = opener(path, "rb")
+        head = handle.peek(8192)[:8192] if hasattr(handle, "peek") else b""
+    except OSError as error:
+        raise BadFile(f"cannot open: {error.strerror or error}") from error
+    if b"\x00" in head:
+        handle.close()
+        raise BadFile("binary file (contains NUL bytes)")
+    return handle

@@ -1,0 +1,1 @@
+"""Representation quality: linear and kNN probes on frozen embeddings."""

@@ -1,0 +1,159 @@
+"""Representation quality the way SSL papers measure it: probes on frozen embeddings.
+
+Each source embeds every labeled text or recording once (masked mean of the
+backbone's sequence output over tokens or audio frames, the same pooling fine-tuning
+uses); then, for several seeds, a stratified
+split is drawn, optionally `shots` labels per class are kept for training, and a
+linear classifier (logistic regression) and a kNN classifier (cosine, k=5) are fit
+on the frozen embeddings and scored on the rest. Every source sees the same splits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ssl_domains.data.labeled_set import LabeledSet, class_names, stratified_split
+from ssl_domains.errors import UserError
+
+RANDOM_PREFIX = "random:"
+
+
+@dataclass
+class ProbeResult:
+    source: str
+    scores: dict[str, list[float]] = field(default_factory=dict)
+
+    def mean_std(self, key: str) -> tuple[float, float]:
+        values = np.array(self.scores[key])
+        return float(values.mean()), float(values.std())
+
+
+def load_encoder(source: str, domain: str = "", sequence_length: int | None = None, plugins=None):
+    """`source`, or with a `random:` prefix the same architecture freshly initialised.
+    `plugins`: the `Registry` that names domains (default: the installed plugins)."""
+    from ssl_domains.plugin.registry import registry
+    from ssl_domains.presets.encoder import Encoder
+    from ssl_domains.presets.sources import resolve_source
+    from ssl_domains.text.encoder import domain_normalizer
+
+    random_init = source.startswith(RANDOM_PREFIX)
+    location = resolve_source(source.removeprefix(RANDOM_PREFIX))
+    plugins = plugins or registry()
+    encoder = Encoder.load(location, sequence_length, plugins.trusted_packages)
+    domain = domain or encoder.info.get("domain", "")
+    adapter = plugins.domain(domain) if domain else None
+    if adapter is not None and adapter.modality == "text":
+        if encoder.normalizer is None or domain != encoder.info.get("domain"):
+            encoder.normalizer = domain_normalizer(adapter())
+    encoder.info["domain"] = domain
+    if random_init:
+        encoder.backbone = type(encoder.backbone).from_config(encoder.backbone.get_config())
+    return encoder
+
+
+def embed(encoder, data: LabeledSet, batch_size: int = 64) -> np.ndarray:
+    """One vector per row: the masked mean of the backbone's sequence output over its
+    tokens (a `text` column) or its audio frames (an `audio` column of paths)."""
+    import keras
+
+    from ssl_domains.audio.tasks import AudioClassification
+    from ssl_domains.text.tasks.classification import Classification
+
+    task_cls = AudioClassification if "audio" in data.columns else Classification
+    task = task_cls(encoder, ["_"])
+    pool = keras.layers.GlobalAveragePooling1D()
+    vectors = []
+    for x in task.inputs_only(data, batch_size):
+        outputs = encoder.backbone(x, training=False)
+        mask = outputs["frame_mask"] if "frame_mask" in outputs else x["padding_mask"]
+        vectors.append(keras.ops.convert_to_numpy(pool(outputs["sequence_output"], mask=mask)))
+    return np.concatenate(vectors)
+
+
+def few_shot(indices: list[int], labels: np.ndarray, shots: int, rng) -> list[int]:
+    """Up to `shots` indices per class, drawn from `indices`."""
+    chosen = []
+    for label in np.unique(labels[indices]):
+        members = [i for i in indices if labels[i] == label]
+        chosen += list(rng.choice(members, size=min(shots, len(members)), replace=False))
+    return sorted(chosen)
+
+
+def score_probes(train_x, train_y, test_x, test_y, k: int = 5) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    probes = {
+        "linear": make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)),
+        "knn": KNeighborsClassifier(n_neighbors=min(k, len(train_y)), metric="cosine"),
+    }
+    scores = {}
+    for name, probe in probes.items():
+        predicted = probe.fit(train_x, train_y).predict(test_x)
+        scores[f"{name}_accuracy"] = float(np.mean(predicted == test_y))
+        scores[f"{name}_macro_f1"] = float(f1_score(test_y, predicted, average="macro"))
+    return scores
+
+
+def evaluate_sources(
+    sources: list[str],
+    data: LabeledSet,
+    shots: int = 0,
+    seeds: int = 5,
+    test_fraction: float = 0.3,
+    domain: str = "",
+    on_source=None,
+    plugins=None,
+) -> list[ProbeResult]:
+    """Probe each source's frozen embeddings on the same seeded splits of `data`.
+
+    Examples:
+
+    ```python
+    from ssl_domains.data.labeled_set import read_labeled
+    from ssl_domains.evaluation.probes import evaluate_sources
+
+    data = read_labeled("labels.csv", {"text": "text", "label": "label"})
+    for r in evaluate_sources(["random:runs/finance-mlm-1", "runs/finance-mlm-1"], data, shots=8):
+        print(r.source, r.mean_std("linear_accuracy"))
+    ```
+    """
+    names = class_names(data.columns["label"], data.path)
+    labels = np.array([names.index(v) for v in data.columns["label"]])
+    if shots < 0 or seeds < 1:
+        raise UserError("--shots must be >= 0 and --seeds >= 1")
+    splits = []
+    for seed in range(seeds):
+        train, test = stratified_split(list(labels), len(labels), test_fraction, seed)
+        if shots:
+            train = few_shot(train, labels, shots, np.random.default_rng(seed))
+        splits.append((train, test))
+    results = []
+    for source in sources:
+        vectors = embed(load_encoder(source, domain, plugins=plugins), data)
+        result = ProbeResult(source)
+        for train, test in splits:
+            for key, value in score_probes(
+                vectors[train], labels[train], vectors[test], labels[test]
+            ).items():
+                result.scores.setdefault(key, []).append(value)
+        results.append(result)
+        if on_source:
+            on_source(result)
+    return results
+
+
+def as_dict(results: list[ProbeResult]) -> list[dict[str, Any]]:
+    return [
+        {
+            "source": r.source,
+            **{k: {"mean": r.mean_std(k)[0], "std": r.mean_std(k)[1]} for k in r.scores},
+        }
+        for r in results
+    ]

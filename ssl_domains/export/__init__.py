@@ -1,0 +1,1 @@
+"""Serving artefacts: SavedModel, Keras and preset exports with a parity check; predictions."""

@@ -1,0 +1,144 @@
+"""`export`: a fine-tuned model as a SavedModel that serves raw inputs, or as Keras
+files, or as a keras-hub preset.
+
+A SavedModel is TensorFlow, so export always runs on the TensorFlow backend; the
+weights a JAX or PyTorch run saved load there unchanged. Its `serving_default`
+takes raw strings and runs the domain's normalisation, the tokenizer and the model
+in one graph. After writing, the SavedModel is reloaded with plain
+`tf.saved_model.load` and its outputs compared with the Keras model's.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ssl_domains.backend import select_backend
+from ssl_domains.errors import UserError
+
+FORMATS = ("saved_model", "keras", "preset")
+TOLERANCE = 1e-5
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    format: str
+    seconds: float
+    max_difference: float | None = None
+    samples: int = 0
+
+
+def export(source: str | Path, fmt: str, out: str | Path) -> ExportResult:
+    """Export the fine-tuned run `source` to `out` in format `fmt`.
+
+    Examples:
+
+    ```python
+    from ssl_domains.export.saved_model import export
+
+    result = export("runs/finance-classification-20261128-103000", "saved_model", "serving/1")
+    print(result.max_difference)  # <= 1e-5, or export raised
+    ```
+    """
+    if fmt not in FORMATS:
+        raise UserError(f"unknown export format {fmt!r}; formats: {', '.join(FORMATS)}")
+    out = Path(out)
+    if out.exists() and any(out.iterdir()) if out.is_dir() else out.exists():
+        raise UserError(f"{out} exists and is not empty; choose another --out")
+    select_backend("tensorflow")
+    from ssl_domains.plugin.registry import registry
+    from ssl_domains.tasks.base import MODEL_FILE, TASK_FILE, load_finetuned
+
+    started = time.perf_counter()
+    task, model = load_finetuned(source, registry().trusted_packages)
+    if fmt == "preset":
+        task.encoder.save(out)
+        return ExportResult(out, fmt, time.perf_counter() - started)
+    if fmt == "keras":
+        out.mkdir(parents=True, exist_ok=True)
+        for name in (MODEL_FILE, TASK_FILE):
+            shutil.copy2(Path(source) / name, out / name)
+        shutil.copytree(Path(source) / "preset", out / "preset")
+        return ExportResult(out, fmt, time.perf_counter() - started)
+    data = sample_rows(task, source)
+    write_saved_model(task, model, out, data)
+    difference = check_parity(task, model, out, data)
+    return ExportResult(out, fmt, time.perf_counter() - started, difference, len(data))
+
+
+def write_saved_model(task, model, out: Path, data) -> None:
+    import keras
+    import tensorflow as tf
+
+    task.serve(model, *map(tf.constant, task.sample_inputs(data)))  # builds every layer
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    preprocessing = (
+        task.encoder.tokenizer,
+        task.encoder.normalizer,
+        getattr(task, "preprocessor", None),
+    )
+    for layer in preprocessing:
+        if layer is not None:
+            archive.track(layer)
+    with tempfile.TemporaryDirectory() as tmp:
+        if task.labels:
+            # The names live in assets/labels.txt and the graph reads them from there.
+            labels = Path(tmp) / "labels.txt"
+            labels.write_text("\n".join(task.labels) + "\n")
+            task.label_table = tf.lookup.StaticHashTable(
+                tf.lookup.TextFileInitializer(
+                    str(labels),
+                    tf.int64,
+                    tf.lookup.TextFileIndex.LINE_NUMBER,
+                    tf.string,
+                    tf.lookup.TextFileIndex.WHOLE_LINE,
+                ),
+                default_value="",
+            )
+            archive.track(task.label_table)
+        archive.add_endpoint(
+            "serving_default", lambda *inputs: task.serve(model, *inputs), task.signature()
+        )
+        archive.write_out(str(out), verbose=False)
+
+
+def sample_rows(task, source):
+    """The validation rows fine-tuning kept, to compare the two models on."""
+    import json
+
+    from ssl_domains.data.labeled_set import LabeledSet
+    from ssl_domains.tasks.base import TASK_FILE
+
+    meta = json.loads((Path(source) / TASK_FILE).read_text())
+    columns = meta["samples"]
+    waves = Path(source) / "samples.npz"
+    if waves.is_file():  # audio: the decoded waveforms fine-tuning kept
+        with np.load(waves) as saved:
+            columns["audio"] = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    return LabeledSet("samples", columns)
+
+
+def check_parity(task, model, out: Path, data) -> float:
+    """Max |SavedModel - Keras| on `data`; raises if above the tolerance."""
+    import tensorflow as tf
+
+    serving = tf.saved_model.load(str(out)).signatures["serving_default"]
+    names = [spec.name for spec in task.signature()]
+    samples = task.sample_inputs(data)
+    inputs = {name: tf.constant(values) for name, values in zip(names, samples, strict=True)}
+    exported = serving(**inputs)[task.parity_key].numpy()
+    expected = task.predict(model, data)[task.parity_key]
+    difference = float(np.max(np.abs(exported - expected)))
+    if not difference <= TOLERANCE:
+        raise RuntimeError(
+            f"SavedModel outputs differ from the Keras model's by {difference:.2e} "
+            f"(> {TOLERANCE:g}); the export at {out} is not trustworthy"
+        )
+    return difference

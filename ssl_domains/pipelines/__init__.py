@@ -1,0 +1,1 @@
+"""Whole runs, as the CLI starts them: pretrain, finetune, corpus inspection."""

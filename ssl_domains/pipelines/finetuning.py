@@ -1,0 +1,238 @@
+"""`finetune`: a small labeled set on top of a pretrained encoder, end to end.
+
+source -> encoder -> task head -> `Trainer.fit` with early stopping on the validation
+metric -> report (table, JSON, confusion-matrix plot) -> saved model and preset.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+
+from ssl_domains.backend import select_backend
+from ssl_domains.config import FinetuneConfig
+from ssl_domains.data.labeled_set import LabeledSet, read_labeled, stratified_split
+from ssl_domains.errors import UserError
+from ssl_domains.plugin.registry import Registry, registry
+from ssl_domains.presets.sources import resolve_source, source_domain
+from ssl_domains.tasks import resolve_task
+from ssl_domains.training.run_directory import RunDirectory
+
+REPORT_FILE = "report.json"
+EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding", "embeddings")
+
+
+@dataclass
+class FinetuneResult:
+    run: RunDirectory
+    task: str
+    report: dict[str, Any]
+    train_rows: int
+    validation_rows: int
+    epochs: int
+    seconds: float
+    labels: list[str] | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def layer_multipliers(model, backbone, decay: float) -> dict[str, float]:
+    """Learning-rate factor per variable: `decay ** depth_from_top`.
+
+    Embeddings are the bottom, `transformer_layer_i` is `i + 1`, the head the top.
+    """
+    depth = getattr(backbone, "num_layers", 0) + 1
+    factors = {}
+    for variable in model.trainable_variables:
+        match = re.search(r"transformer_layer_(\d+)/", variable.path)
+        if match:
+            level = int(match.group(1)) + 1
+        elif variable.path.startswith(EMBEDDING_LAYERS):
+            level = 0
+        else:
+            level = depth
+        factors[variable.path] = decay ** (depth - level)
+    return factors
+
+
+def load_encoder(config: FinetuneConfig, task_cls, plugins):
+    """The encoder to fine-tune, with the domain's normaliser where the preset has none."""
+    import keras
+
+    from ssl_domains.presets.encoder import Encoder
+    from ssl_domains.text.encoder import domain_normalizer
+
+    source = resolve_source(config.run.source)
+    encoder = Encoder.load(source, config.data.seq_len, plugins.trusted_packages)
+    domain = source_domain(config.run.source, config.run.domain, plugins)
+    if domain is not None and domain.modality != task_cls.modality:
+        raise UserError(
+            f"{config.run.task} is a {task_cls.modality} task; {domain.name} is {domain.modality}"
+        )
+    if domain is not None and domain.modality == "text":
+        if config.run.domain or encoder.normalizer is None:
+            encoder.normalizer = domain_normalizer(domain())
+    encoder.info["domain"] = domain.name if domain else ""
+    if config.run.random_init:  # same architecture and tokenizer, fresh weights: a baseline
+        encoder.backbone = type(encoder.backbone).from_config(encoder.backbone.get_config())
+        encoder.info["random_init"] = True
+    if task_cls.modality == "text" and encoder.tokenizer is None:
+        raise UserError(f"{config.run.source} has no tokenizer; text tasks need one")
+    keras.utils.set_random_seed(config.run.seed)
+    return encoder
+
+
+def task_name(config: FinetuneConfig, plugins) -> str:
+    """The task `--task` means for the source's modality: `classification` is
+    `audio-classification` on a speech model (see `ssl_domains.tasks.resolve_task`)."""
+    domain = source_domain(config.run.source, config.run.domain, plugins)
+    if domain is None:
+        return resolve_task(config.run.task, None, plugins=plugins)
+    return resolve_task(config.run.task, domain.modality, f"the {domain.name} model", plugins)
+
+
+def default_data(config: FinetuneConfig, plugins) -> str:
+    """The labeled sample of the source's domain, when `--data` is not given."""
+    domain = source_domain(config.run.source, config.run.domain, plugins)
+    labels = domain().sample_labels() if domain else None
+    if labels is None:
+        raise UserError("no labeled data: pass --data FILE")
+    return str(labels)
+
+
+def read_splits(config: FinetuneConfig, task_cls, plugins) -> tuple[LabeledSet, LabeledSet]:
+    data = config.data
+    columns = {role: getattr(data, f"{role}_column") for role in task_cls.roles}
+    if not data.data:
+        data.data = default_data(config, plugins)
+    rows = read_labeled(data.data, columns)
+    if data.eval_data:
+        return rows, read_labeled(data.eval_data, columns)
+    stratify = task_cls.stratify_by(rows)
+    train, validation = stratified_split(
+        stratify, len(rows), data.validation_fraction, config.run.seed
+    )
+    return rows.subset(train), rows.subset(validation)
+
+
+def class_weights(task, train: LabeledSet) -> dict[int, float]:
+    """Inverse class frequency, normalised to a mean weight of one ("balanced")."""
+    targets, _ = task.targets(train)
+    counts = targets.sum(axis=0)
+    return {i: float(len(targets) / (len(counts) * c)) for i, c in enumerate(counts) if c}
+
+
+def finetune(
+    config: FinetuneConfig,
+    console: Console | None = None,
+    progress: bool = True,
+    plugins: Registry | None = None,
+) -> FinetuneResult:
+    """Fine-tune `config.run.source` on a labeled file; write a run directory.
+
+    `plugins`: the registry that names domains and trusted preset classes (default:
+    the installed plugins).
+
+    Examples:
+
+    ```python
+    from ssl_domains.config import FinetuneConfig
+    from ssl_domains.pipelines.finetuning import finetune
+
+    config = FinetuneConfig()
+    config.run.source = "runs/finance-mlm-20261128-101500"
+    config.data.data = "labels.csv"
+    result = finetune(config)
+    print(result.report["accuracy"], result.report["macro_f1"])
+    ```
+    """
+    select_backend(config.run.backend)
+    import keras
+
+    from ssl_domains.tasks import task_class
+    from ssl_domains.training.trainer import Trainer
+
+    started = time.perf_counter()
+    console = console or Console(stderr=True)
+    plugins = plugins or registry()
+    resolve_source(config.run.source)
+    config.run.task = task_name(config, plugins)
+    task_cls = task_class(config.run.task, plugins)
+    train_rows, validation_rows = read_splits(config, task_cls, plugins)
+    labels = task_cls.label_names(train_rows)
+    encoder = load_encoder(config, task_cls, plugins)
+    name = f"{encoder.info.get('domain') or 'model'}-{config.run.task}"
+    run = RunDirectory.create(config, name)
+
+    task = task_cls(encoder, labels)
+    getattr(task, "preprocessor", None)  # fail here, in one line, if the family has none
+    train_cfg = config.train
+    if not train_cfg.learning_rate:
+        train_cfg.learning_rate = 5e-3 if train_cfg.freeze_backbone else 2e-4
+    weights = class_weights(task, train_rows) if train_cfg.class_weights and labels else None
+    batch = train_cfg.batch_size
+    train_batches = task.dataset(
+        train_rows, batch, training=True, seed=config.run.seed, class_weights=weights
+    )
+    validation_batches = task.dataset(validation_rows, batch)
+    model = task.build_model()
+    if train_cfg.freeze_backbone:
+        encoder.backbone.trainable = False
+    epoch_steps = math.ceil(len(train_rows) / batch)
+    total = train_cfg.steps or max(1, math.ceil(train_cfg.epochs * epoch_steps))
+    monitor, mode = task.monitor
+    stopper = keras.callbacks.EarlyStopping(
+        monitor=monitor, mode=mode, patience=train_cfg.patience, restore_best_weights=True
+    )
+    multipliers = None
+    if train_cfg.layer_decay < 1 and not train_cfg.freeze_backbone:
+        multipliers = layer_multipliers(model, encoder.backbone, train_cfg.layer_decay)
+    config.save(run.config_path)
+    fit = Trainer(run, train_cfg, console).fit(
+        model,
+        train_batches,
+        validation_batches,
+        total,
+        task.compile_args(),
+        units=("examples", float(batch)),
+        interval=epoch_steps,
+        callbacks=[stopper],
+        lr_multipliers=multipliers,
+        progress=progress,
+    )
+    report = task.report(validation_rows, task.predict(model, validation_rows))
+    (run.path / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n")
+    if "confusion" in report:
+        from ssl_domains.reporting.plots import confusion_matrix_png
+
+        confusion_matrix_png(report["confusion"], labels, run.path / "confusion_matrix.png")
+    encoder.backbone.trainable = True
+    info = {
+        "sequence_length": encoder.sequence_length,
+        "source": config.run.source,
+        "data": config.data.data,
+        "columns": {role: getattr(config.data, f"{role}_column") for role in task_cls.roles},
+        # Kept so an export can be checked against the Keras model without the data.
+        "samples": validation_rows.subset(range(min(8, len(validation_rows)))).columns,
+    }
+    task.save(run.path, model, info)
+    run.log_metrics({"step": fit.step, "final": True, **_scalars(report)})
+    return FinetuneResult(
+        run,
+        config.run.task,
+        report,
+        len(train_rows),
+        len(validation_rows),
+        math.ceil(fit.step / epoch_steps),
+        time.perf_counter() - started,
+        labels,
+    )
+
+
+def _scalars(report: dict[str, Any]) -> dict[str, float]:
+    return {k: v for k, v in report.items() if isinstance(v, int | float)}

@@ -1,0 +1,278 @@
+"""`pretrain`: one run of continued self-supervised pretraining, end to end.
+
+corpus -> cleaned shards -> encoder (fresh with a domain vocabulary, or loaded
+`--from` a preset) -> recipe model -> `Trainer.fit` -> held-out evaluation ->
+preset. The embedded sample corpus and a 100 GB corpus take the same path.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+from ssl_domains.backend import select_backend
+from ssl_domains.config import RunConfig
+from ssl_domains.data.corpus_files import find_files
+from ssl_domains.data.deduplicator import Deduplicator
+from ssl_domains.data.prepare_corpus import REPORT_FILE, CorpusReport, prepare_corpus
+from ssl_domains.data.records import ReadOptions
+from ssl_domains.errors import UserError
+from ssl_domains.plugin.domain_adapter import DomainAdapter
+from ssl_domains.plugin.recipe import Recipe
+from ssl_domains.plugin.registry import Registry, registry
+from ssl_domains.presets.sources import resolve_source
+from ssl_domains.training.run_directory import RunDirectory
+
+INIT_DIR = "init"
+
+
+@dataclass
+class PretrainResult:
+    run: RunDirectory
+    step: int
+    report: CorpusReport
+    metrics: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+    resumed_from: int | None = None
+
+
+def corpus_files(domain: DomainAdapter, config: RunConfig) -> list[Path]:
+    specs = config.data.corpus or [str(p) for p in domain.sample_corpus()]
+    return find_files(specs)
+
+
+def prepare(
+    domain: DomainAdapter, config: RunConfig, run: RunDirectory, console: Console
+) -> CorpusReport:
+    """Read and clean the corpus into the run's shards, once; reuse them on resume."""
+    if (run.data / REPORT_FILE).is_file():
+        return CorpusReport.load(run.data)
+    files = corpus_files(domain, config)
+    options = ReadOptions(config.data.text_field, config.data.text_column, config.data.txt_mode)
+    total = sum(p.stat().st_size for p in files)
+    with Progress(
+        TextColumn("[bold]reading corpus"), BarColumn(), DownloadColumn(), console=console
+    ) as bar:
+        task = bar.add_task("read", total=total)
+        return prepare_corpus(
+            domain,
+            files,
+            run.data,
+            options,
+            config.data.validation_fraction,
+            on_file=lambda path, size: bar.advance(task, size),
+            dedup=deduplicator(config),
+        )
+
+
+def deduplicator(config: RunConfig) -> Deduplicator | None:
+    if not config.data.deduplicate:
+        return None
+    return Deduplicator(near=config.data.near_duplicates)
+
+
+def record_dataset(
+    run: RunDirectory, files: list[str], shuffle: int = 0, seed: int = 0, modality: str = "text"
+):
+    """The cleaned records of one split, streamed from the shards: strings for text,
+    float32 waveforms for audio."""
+    import tensorflow as tf
+
+    paths = [str(run.data / name) for name in files]
+    records = tf.data.TFRecordDataset(paths, num_parallel_reads=min(len(paths), 8) or None)
+    if shuffle:
+        records = records.shuffle(shuffle, seed=seed)
+    if modality == "audio":
+        records = records.map(lambda data: tf.io.decode_raw(data, tf.float32))
+    return records
+
+
+def build_encoder(
+    domain, recipe: Recipe, config: RunConfig, run: RunDirectory, train_records, trusted
+):
+    """The encoder to train: as saved in the run's `init/` when resuming, else built.
+    `trusted`: the packages whose classes a preset may name (`Registry.trusted_packages`)."""
+    from ssl_domains.presets.encoder import Encoder
+
+    init = run.path / INIT_DIR
+    if (init / "config.json").is_file():
+        encoder = Encoder.load(str(init), config.data.seq_len, trusted)
+    elif domain.modality == "text":
+        from ssl_domains.text import encoder as text
+
+        if config.model.source:
+            encoder = text.pretrained_text_encoder(domain, config, train_records)
+        else:
+            encoder = text.fresh_text_encoder(domain, recipe, config, train_records)
+    elif domain.modality == "audio":
+        if config.model.source:
+            encoder = Encoder.load(resolve_source(config.model.source), trusted=trusted)
+        else:
+            encoder = Encoder(recipe.build_backbone(config.model.size), sequence_length=0)
+        encoder.info["sample_rate"] = domain.sample_rate
+    else:
+        raise UserError(f"{domain.modality} domains are not supported yet")
+    if not (init / "config.json").is_file():
+        encoder.info.update(domain=domain.name, recipe=recipe.name)
+        encoder.save(init)
+    source = resolve_source(config.model.source) if config.model.source else None
+    return encoder, source
+
+
+def total_steps(config: RunConfig, recipe: Recipe, train_records, encoder) -> int:
+    if not config.train.epochs:
+        return config.train.steps
+    per_epoch = recipe.epoch_steps(train_records, encoder, config.train.batch_size)
+    return max(1, math.ceil(config.train.epochs * per_epoch))
+
+
+def pretrain(
+    config: RunConfig,
+    resume: RunDirectory | None = None,
+    console: Console | None = None,
+    plugins: Registry | None = None,
+    progress: bool = True,
+) -> PretrainResult:
+    """Run continued pretraining as `config` says; return where it went and how it did.
+
+    Examples:
+
+    ```python
+    from ssl_domains.config import resolve_config
+    from ssl_domains.pipelines.pretraining import pretrain
+    from ssl_domains.plugin.registry import registry
+
+    config = resolve_config(registry(), flags={"run.domain": "finance", "train.steps": 50})
+    result = pretrain(config)
+    print(result.run.path, result.metrics["masked_accuracy"])
+    ```
+    """
+    select_backend(config.run.backend)
+    import keras
+
+    from ssl_domains.training.trainer import Trainer
+
+    started = time.perf_counter()
+    console = console or Console(stderr=True)
+    plugins = plugins or registry()
+    domain = plugins.domain(config.run.domain)(config.domain)
+    recipe = plugins.recipe(config.run.recipe)(config.recipe)
+    if config.model.source:
+        resolve_source(config.model.source)  # a bad --from fails before anything is written
+    run = resume or RunDirectory.create(config, f"{config.run.domain}-{config.run.recipe}")
+    if resume:
+        config.save(run.config_path)
+    write_provenance(run, plugins, config)
+    keras.utils.set_random_seed(config.run.seed)
+
+    report = prepare(domain, config, run, console)
+    if report.split_note:
+        console.print(f"[yellow]split:[/yellow] {report.split_note}")
+    latest = run.latest_checkpoint()
+    seed = config.run.seed + (latest[0] if latest else 0)  # a resumed run sees fresh shuffles
+    modality = domain.modality
+    train_records = record_dataset(run, report.train_files, modality=modality)
+    encoder, source = build_encoder(
+        domain, recipe, config, run, train_records, plugins.trusted_packages
+    )
+    model = recipe.build_model(encoder, None if latest else source)
+    if not config.train.learning_rate:
+        pretrained = bool(config.model.source)
+        config.train.learning_rate = recipe.default_learning_rate(encoder.backbone, pretrained)
+        config.save(run.config_path)
+        write_provenance(run, plugins, config)
+
+    batch_size = config.train.batch_size
+    shuffled = record_dataset(
+        run, report.train_files, config.data.shuffle_buffer, seed, modality=modality
+    )
+    train_batches = recipe.batches(shuffled, encoder, batch_size, training=True, seed=seed)
+    validation_records = record_dataset(run, report.validation_files, modality=modality)
+    validation_batches = recipe.batches(validation_records, encoder, batch_size, training=False)
+    steps = total_steps(config, recipe, train_records, encoder)
+    from ssl_domains.data.padding import padding_share
+
+    padding = padding_share(train_batches)
+    if padding is not None:
+        console.print(f"padding: {padding:.1%} of training positions")
+
+    trainer = Trainer(run, config.train, console)
+    if recipe.fresh_head and not latest and config.train.head_warmup_steps:
+        warm = config.train.head_warmup_steps
+        console.print(
+            f"[yellow]{config.model.source} has no {recipe.name} head[/yellow]: training a "
+            f"fresh one alone for {warm} steps (encoder frozen, lr "
+            f"{recipe.fresh_head_learning_rate:g}), then the whole model"
+        )
+        losses = trainer.warm_up_head(
+            model,
+            encoder.backbone,
+            train_batches,
+            warm,
+            recipe.fresh_head_learning_rate,
+            recipe.compile_args(),
+        )
+        console.print(f"head warm-up: loss {losses['first']:.3f} -> {losses['last']:.3f}")
+    else:
+        losses = None
+    fit = trainer.fit(
+        model,
+        train_batches,
+        validation_batches,
+        steps,
+        recipe.compile_args(),
+        units=recipe.units(encoder, batch_size),
+        resume=resume is not None,
+        progress=progress,
+        callbacks=recipe.callbacks(model, steps),
+        optimizer_args=recipe.optimizer_args(model),
+    )
+    metrics = recipe.evaluate(model, validation_batches, encoder, train_records)
+    if padding is not None:
+        metrics["padding_share"] = padding
+    if losses is not None:
+        metrics.update(head_warmup_loss_first=losses["first"], head_warmup_loss_last=losses["last"])
+    run.log_metrics({"step": fit.step, "final": True, **metrics})
+    recipe.save(model, encoder, run.preset)
+    from ssl_domains.reporting.plots import training_curves_png
+
+    training_curves_png(run.read_metrics(), run.curves_path)
+    return PretrainResult(
+        run, fit.step, report, metrics, time.perf_counter() - started, fit.resumed_from
+    )
+
+
+def write_provenance(run: RunDirectory, plugins: Registry, config: RunConfig) -> None:
+    """Append what took part (versions of ssl-domains, Keras, plugins) to `run.toml`."""
+    import tomli_w
+
+    from ssl_domains import __version__
+
+    def version(name: str) -> str:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as v
+
+        try:
+            return v(name)
+        except PackageNotFoundError:
+            return "?"
+
+    provenance: dict[str, Any] = {
+        "ssl_domains": __version__,
+        "keras": version("keras"),
+        "keras_hub": version("keras-hub"),
+        "tensorflow": version("tensorflow"),
+        "plugins": {
+            f"{kind}:{name}": f"{plugin.distribution} {plugin.version}"
+            for kind, name in (("domain", config.run.domain), ("recipe", config.run.recipe))
+            for plugin in [plugins.plugin(kind, name)]
+        },
+    }
+    with run.config_path.open("a") as handle:
+        handle.write("\n" + tomli_w.dumps({"provenance": provenance}))

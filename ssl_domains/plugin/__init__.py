@@ -1,0 +1,1 @@
+"""The plugin contracts (domains, recipes, modalities) and their discovery through entry points."""

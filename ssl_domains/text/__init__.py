@@ -1,0 +1,1 @@
+"""The text modality: reading, rules, normalisation, tokenisation, vocabularies, packing, tasks."""

@@ -1,0 +1,1 @@
+"""Text fine-tuning tasks: classification, pair classification, regression, token tagging."""

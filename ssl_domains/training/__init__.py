@@ -1,0 +1,1 @@
+"""The trainer, its callbacks and the run directory it writes."""

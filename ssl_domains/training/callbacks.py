@@ -1,0 +1,180 @@
+"""Keras callbacks of a run: progress, metrics log, NaN guard, checkpoints.
+
+They count steps from the optimizer's iteration counter at the start of `fit`, so
+a resumed run continues the same step numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Any
+
+import keras
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ssl_domains.training.run_directory import RunDirectory
+
+
+class StepCounter(keras.callbacks.Callback):
+    """Base: `self.step` is the global optimizer step after each batch."""
+
+    def on_train_begin(self, logs=None):
+        self.step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+
+
+class StopAtStep(StepCounter):
+    """Stop training once the global step reaches `total_steps`."""
+
+    def __init__(self, total_steps: int):
+        super().__init__()
+        self.total_steps = total_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.step >= self.total_steps:
+            self.model.stop_training = True
+
+
+class NanGuard(StepCounter):
+    """Stop at the first non-finite loss and remember where; nothing is saved after it."""
+
+    def __init__(self):
+        super().__init__()
+        self.diverged_at: int | None = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        loss = float((logs or {}).get("loss", 0.0))
+        if not math.isfinite(loss) and self.diverged_at is None:
+            self.diverged_at = self.step
+            self.model.stop_training = True
+
+
+class MetricsLog(StepCounter):
+    """Every `every` steps, log the mean of each metric over those steps.
+
+    Keras reports running means since the epoch began; the mean of a window is
+    recovered from two of them. Lines go to `metrics.jsonl` and to `on_log`.
+    """
+
+    def __init__(self, run: RunDirectory, every: int, units: tuple[str, float], on_log=None):
+        super().__init__()
+        self.run, self.every, self.on_log = run, every, on_log
+        self.unit_name, self.units_per_step = units
+        self.last: dict[str, Any] = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.mark = (0, {}, time.perf_counter())
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.step % self.every:
+            return
+        seen, means, started = self.mark
+        now, count = time.perf_counter(), batch + 1
+        record: dict[str, Any] = {"step": self.step}
+        for key, value in (logs or {}).items():
+            value = float(value)
+            previous = means.get(key, 0.0) * seen
+            record[key] = (value * count - previous) / max(count - seen, 1)
+        record["learning_rate"] = float(
+            keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+        )
+        rate = (count - seen) * self.units_per_step / max(now - started, 1e-9)
+        record[f"{self.unit_name}_per_s"] = round(rate, 1)
+        self.mark = (count, {k: float(v) for k, v in (logs or {}).items()}, now)
+        self.last = record
+        self.run.log_metrics(record)
+        if self.on_log:
+            self.on_log(record)
+
+    def on_epoch_end(self, epoch, logs=None):
+        validation = {k: float(v) for k, v in (logs or {}).items() if k.startswith("val_")}
+        if validation:
+            record = {"step": self.step, **validation}
+            self.run.log_metrics(record)
+            if self.on_log:
+                self.on_log(record)
+
+
+class StepCheckpoint(StepCounter):
+    """Save weights and optimizer state every `every` steps and at the end.
+
+    Keeps the newest `keep` checkpoints. Skips saving once a loss is not finite,
+    so the last checkpoint on disk is always a good one.
+    """
+
+    def __init__(self, run: RunDirectory, every: int, keep: int = 3):
+        super().__init__()
+        self.run, self.every, self.keep = run, every, keep
+        self.healthy = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if not math.isfinite(float((logs or {}).get("loss", 0.0))):
+            self.healthy = False
+        if self.healthy and self.step % self.every == 0:
+            self.save(logs)
+
+    def on_train_end(self, logs=None):
+        if self.healthy and self.step not in self.run.checkpoint_steps():
+            self.save(logs)
+
+    def save(self, logs=None):
+        path = self.run.checkpoint_path(self.step)
+        self.model.save_weights(str(path))
+        info = {"step": self.step, "time": time.time()}
+        path.with_suffix("").with_suffix(".json").write_text(json.dumps(info) + "\n")
+        for old in self.run.checkpoint_steps()[: -self.keep]:
+            old_path = self.run.checkpoint_path(old)
+            old_path.unlink(missing_ok=True)
+            old_path.with_suffix("").with_suffix(".json").unlink(missing_ok=True)
+
+
+class RichProgress(StepCounter):
+    """A Rich progress bar over the global steps, with loss, learning rate and throughput."""
+
+    def __init__(self, total_steps: int, console: Console, metrics: MetricsLog):
+        super().__init__()
+        self.total_steps, self.console, self.metrics = total_steps, console, metrics
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.progress = Progress(
+            TextColumn("[bold]training"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[status]}"),
+            console=self.console,
+        )
+        self.task = self.progress.add_task("train", total=self.total_steps, status="")
+        self.progress.update(self.task, completed=self.step)
+        self.progress.start()
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        last = self.metrics.last
+        status = ""
+        if last:
+            rate_key = next(k for k in last if k.endswith("_per_s"))
+            status = (
+                f"loss {last['loss']:.3f} · lr {last['learning_rate']:.2e} · "
+                f"{last[rate_key]:,.0f} {rate_key.removesuffix('_per_s')}/s"
+            )
+        self.progress.update(self.task, completed=self.step, status=status)
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = {k: v for k, v in (logs or {}).items() if k.startswith("val_")}
+        if shown:
+            text = " · ".join(f"{k} {float(v):.4f}" for k, v in shown.items())
+            self.progress.console.print(f"step {self.step}: {text}")
+
+    def on_train_end(self, logs=None):
+        self.progress.stop()

@@ -1,0 +1,124 @@
+"""The run directory: everything one command produced, enough to reproduce it.
+
+runs/<domain>-<recipe>-<utc time>/
+    run.toml        the fully resolved config
+    corpus.json     what reading the corpus found (in data/)
+    data/           prepared shards of the cleaned corpus
+    checkpoints/    step-NNNNNNN.weights.h5 (+ .json), the last few kept
+    logs/           TensorBoard
+    metrics.jsonl   one JSON object per log line
+    curves.png      those lines plotted, training and validation, per metric
+    preset/         the trained encoder as a keras-hub preset
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ssl_domains.config import Sections
+from ssl_domains.errors import UserError
+
+CHECKPOINT = re.compile(r"step-(\d+)\.weights\.h5$")
+
+
+class RunDirectory:
+    """Paths and small helpers for one run.
+
+    Examples:
+
+    ```python
+    from ssl_domains.training.run_directory import RunDirectory
+
+    run = RunDirectory("runs/finance-mlm-20261128-101500")
+    run.latest_checkpoint()  # (600, Path('.../checkpoints/step-0000600.weights.h5'))
+    ```
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @classmethod
+    def default_path(cls, name: str, root: str = "runs") -> Path:
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+        return Path(root) / f"{name}-{stamp}"
+
+    @classmethod
+    def create(cls, config: Sections, name: str) -> RunDirectory:
+        """Make a new run directory and write `run.toml`; never reuse a finished one.
+
+        `name` (e.g. `finance-mlm`) prefixes the default path when `run.dir` is unset.
+        """
+        path = Path(config.run.dir) if config.run.dir else cls.default_path(name)
+        if path.exists() and any(path.iterdir()):
+            raise UserError(
+                f"run directory {path} is not empty; pass --resume {path} or a new --run-dir"
+            )
+        run = cls(path)
+        for folder in (run.checkpoints, run.logs, run.data):
+            folder.mkdir(parents=True, exist_ok=True)
+        config.run.dir = str(path)
+        config.save(run.config_path)
+        return run
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunDirectory:
+        run = cls(path)
+        if not run.config_path.is_file():
+            raise UserError(f"not a run directory (no run.toml): {path}")
+        return run
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / "run.toml"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def logs(self) -> Path:
+        return self.path / "logs"
+
+    @property
+    def data(self) -> Path:
+        return self.path / "data"
+
+    @property
+    def preset(self) -> Path:
+        return self.path / "preset"
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / "metrics.jsonl"
+
+    @property
+    def curves_path(self) -> Path:
+        return self.path / "curves.png"
+
+    def checkpoint_path(self, step: int) -> Path:
+        return self.checkpoints / f"step-{step:07d}.weights.h5"
+
+    def checkpoint_steps(self) -> list[int]:
+        if not self.checkpoints.is_dir():
+            return []
+        steps = (CHECKPOINT.search(p.name) for p in self.checkpoints.iterdir())
+        return sorted(int(m.group(1)) for m in steps if m)
+
+    def latest_checkpoint(self) -> tuple[int, Path] | None:
+        steps = self.checkpoint_steps()
+        return (steps[-1], self.checkpoint_path(steps[-1])) if steps else None
+
+    def log_metrics(self, record: dict[str, Any]) -> None:
+        record = {"time": round(time.time(), 3), **record}
+        with self.metrics_path.open("a") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        if not self.metrics_path.is_file():
+            return []
+        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]

@@ -1,0 +1,253 @@
+"""`Trainer`: Keras `fit` with the run's optimizer, schedule, callbacks and resume.
+
+Recipes build the model and the batches; the trainer owns everything about the
+optimisation loop, so pretraining and fine-tuning share it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+from rich.console import Console
+
+from ssl_domains.config import TrainSection
+from ssl_domains.errors import TrainingDiverged
+from ssl_domains.training.callbacks import (
+    MetricsLog,
+    NanGuard,
+    RichProgress,
+    StepCheckpoint,
+    StopAtStep,
+)
+from ssl_domains.training.run_directory import RunDirectory
+
+
+@dataclass
+class FitResult:
+    step: int
+    resumed_from: int | None
+    history: dict[str, list[float]]
+    last_log: dict[str, Any]
+
+
+class Trainer:
+    """Fit a model for a number of optimizer steps, checkpointing into a run directory.
+
+    AdamW with decoupled weight decay, linear warm-up then cosine decay, global-norm
+    gradient clipping. A fit is cut into "epochs" of `checkpoint_every` steps, so
+    validation runs and checkpoints land on the same steps, and a resumed fit
+    restarts at a checkpoint with the optimizer state and step counter it had.
+
+    Args:
+        run: the run directory to write checkpoints, logs and metrics into.
+        train: the `[train]` config section.
+        console: where the progress bar goes.
+
+    Examples:
+
+    ```python
+    from ssl_domains.config import TrainSection
+    from ssl_domains.training.run_directory import RunDirectory
+    from ssl_domains.training.trainer import Trainer
+
+    trainer = Trainer(RunDirectory("runs/demo"), TrainSection(steps=100))
+    result = trainer.fit(model, train_batches, validation_batches, total_steps=100,
+                         compile_args={"loss": "mse"})
+    ```
+    """
+
+    def __init__(self, run: RunDirectory, train: TrainSection, console: Console | None = None):
+        self.run, self.train = run, train
+        self.console = console or Console(stderr=True)
+
+    def schedule(self, total_steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
+        """Linear warm-up over `warmup_fraction` of the steps, then cosine decay to 10%."""
+        warmup = min(int(total_steps * self.train.warmup_fraction), max(total_steps - 1, 0))
+        return keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=0.0 if warmup else self.train.learning_rate,
+            decay_steps=max(total_steps - warmup, 1),
+            alpha=0.1,
+            warmup_target=self.train.learning_rate if warmup else None,
+            warmup_steps=warmup,
+        )
+
+    def optimizer(
+        self,
+        total_steps: int,
+        lr_multipliers: dict[str, float] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> keras.optimizers.Optimizer:
+        """AdamW on the run's schedule; `extra` (a recipe's `optimizer_args`) overrides
+        its arguments and may name variables to leave out of weight decay."""
+        args = dict(
+            learning_rate=self.schedule(total_steps),
+            weight_decay=self.train.weight_decay,
+            global_clipnorm=self.train.clip_norm or None,
+        )
+        args.update(extra or {})
+        undecayed = args.pop("exclude_from_weight_decay", None)
+        if lr_multipliers:
+            optimizer = LayerwiseAdamW(lr_multipliers, **args)
+        else:
+            optimizer = keras.optimizers.AdamW(**args)
+        if undecayed:
+            optimizer.exclude_from_weight_decay(var_names=list(undecayed))
+        return optimizer
+
+    def fit(
+        self,
+        model: keras.Model,
+        train_batches,
+        validation_batches,
+        total_steps: int,
+        compile_args: dict[str, Any],
+        units: tuple[str, float] = ("examples", 1.0),
+        resume: bool = False,
+        progress: bool = True,
+        interval: int | None = None,
+        callbacks: list[keras.callbacks.Callback] = (),
+        lr_multipliers: dict[str, float] | None = None,
+        optimizer_args: dict[str, Any] | None = None,
+    ) -> FitResult:
+        """Train `model` to `total_steps` optimizer steps.
+
+        `interval` is the number of steps between validations and checkpoints (an
+        epoch of the labeled data when fine-tuning; `checkpoint_every` by default).
+        `lr_multipliers` scales the learning rate per variable path (layer decay);
+        `optimizer_args` and `callbacks` are the recipe's (see `Recipe.optimizer_args`).
+        """
+        self.run.checkpoints.mkdir(parents=True, exist_ok=True)
+        optimizer = self.optimizer(total_steps, lr_multipliers, optimizer_args)
+        model.compile(optimizer=optimizer, **compile_args)
+        start = self._restore(model, train_batches) if resume else 0
+        interval = interval or self.train.checkpoint_every
+        guard = NanGuard()
+        metrics = MetricsLog(self.run, self.train.log_every, units)
+        stop = min(total_steps, self.train.stop_at or total_steps)
+        callbacks = [
+            StopAtStep(stop),
+            guard,
+            metrics,
+            *callbacks,
+            StepCheckpoint(self.run, interval),
+            keras.callbacks.TensorBoard(str(self.run.logs), update_freq=self.train.log_every),
+        ]
+        if progress:
+            callbacks.append(RichProgress(total_steps, self.console, metrics))
+        history = {}
+        if start < stop:
+            history = model.fit(
+                train_batches.repeat(),
+                validation_data=validation_batches,
+                initial_epoch=start // interval,
+                epochs=start // interval + math.ceil((total_steps - start) / interval),
+                steps_per_epoch=interval,
+                callbacks=callbacks,
+                shuffle=False,  # the recipe's tf.data pipeline shuffles
+                verbose=0,
+            ).history
+        if guard.diverged_at is not None:
+            latest = self.run.latest_checkpoint()
+            last_good = f"step {latest[0]} in {self.run.checkpoints}" if latest else "none"
+            raise TrainingDiverged(
+                f"loss became NaN/inf at step {guard.diverged_at}; last good checkpoint: "
+                f"{last_good}. Lower train.learning_rate or raise train.warmup_fraction."
+            )
+        step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        return FitResult(step, start or None, history, metrics.last)
+
+    def warm_up_head(
+        self,
+        model: keras.Model,
+        encoder: keras.Model,
+        train_batches,
+        steps: int,
+        learning_rate: float,
+        compile_args: dict[str, Any],
+    ) -> dict[str, float]:
+        """Train everything but `encoder` for `steps` steps, then unfreeze it.
+
+        A head that starts from random weights sends large, random gradients into the
+        encoder below it; at a pretrained model's small learning rate it also learns
+        too slowly. Trained alone first at a fresh head's rate (AdamW, short linear
+        warm-up), it reaches the encoder's features as they are, and the main fit then
+        starts from a head that already fits them (as LP-FT does for fine-tuning,
+        Kumar et al. 2022). Returns the loss of the first and last log window.
+        """
+        trainable = {id(layer): layer.trainable for layer in encoder._flatten_layers()}
+        encoder.trainable = False
+        warmup = max(1, steps // 10)
+        schedule = keras.optimizers.schedules.CosineDecay(
+            0.0,
+            max(steps - warmup, 1),
+            alpha=1.0,
+            warmup_target=learning_rate,
+            warmup_steps=warmup,
+        )
+        optimizer = keras.optimizers.AdamW(
+            schedule,
+            weight_decay=self.train.weight_decay,
+            global_clipnorm=self.train.clip_norm or None,
+        )
+        model.compile(optimizer=optimizer, **compile_args)
+        window = max(1, min(self.train.log_every, steps // 2))
+        losses = model.fit(
+            train_batches.repeat(),
+            steps_per_epoch=window,
+            epochs=math.ceil(steps / window),
+            shuffle=False,
+            verbose=0,
+        ).history["loss"]
+        for layer in encoder._flatten_layers():
+            layer.trainable = trainable[id(layer)]
+        return {"first": losses[0], "last": losses[-1]}
+
+    def _restore(self, model: keras.Model, batches) -> int:
+        """Load the newest checkpoint (weights and optimizer state); return its step."""
+        latest = self.run.latest_checkpoint()
+        if latest is None:
+            return 0
+        step, path = latest
+        if not model.built:  # subclassed models build on their first batch
+            batch = next(iter(batches))
+            model(batch[0] if isinstance(batch, tuple) else batch)
+        model.optimizer.build(model.trainable_variables)
+        model.load_weights(str(path))
+        return int(keras.ops.convert_to_numpy(model.optimizer.iterations)) or step
+
+
+class LayerwiseAdamW(keras.optimizers.AdamW):
+    """AdamW whose learning rate is scaled per variable, for layer-wise decay.
+
+    Scaling gradients would not do: Adam normalises their scale away. So the
+    per-variable factor multiplies the learning rate inside each update step.
+    (Decoupled weight decay keeps the global rate: it is small and uniform.)
+    """
+
+    def __init__(self, lr_multipliers: dict[str, float], **kwargs):
+        super().__init__(**kwargs)
+        self.lr_multipliers = dict(lr_multipliers)
+
+    def update_step(self, gradient, variable, learning_rate):
+        # Backends may hand over their own variable type: find the Keras one by index.
+        path = self._trainable_variables[self._get_variable_index(variable)].path
+        factor = self.lr_multipliers.get(path, 1.0)
+        super().update_step(gradient, variable, learning_rate * factor)
+
+    def get_config(self):
+        return {**super().get_config(), "lr_multipliers": self.lr_multipliers}
+
+
+@contextlib.contextmanager
+def without_optimizer(model: keras.Model):
+    """Save a model's weights without its optimizer state (half the size of a preset;
+    checkpoints keep it, presets and exports need not)."""
+    optimizer, model.optimizer = model.optimizer, None
+    try:
+        yield model
+    finally:
+        model.optimizer = optimizer
