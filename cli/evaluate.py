@@ -13,20 +13,18 @@ from ssl_domains.cli.finetune import column_flags
 out = Console()
 
 
-def default_roles(sources: list[str], domain: str, given: dict[str, str]) -> dict[str, str]:
-    """`text,label`, or `path,label` for an `--column audio=...` or where the sources'
-    domain is an audio one (the one `--domain` names, or else the one the first
-    source's preset records)."""
+def source_modality(sources: list[str], domain: str, given: dict[str, str]):
+    """The modality whose pooling and columns the probes use: the one whose input column
+    a `--column` names (`audio=...`), else that of the sources' domain (the one
+    `--domain` names, or else the one the first source's preset records), text for a
+    source of no domain."""
     from ssl_domains.evaluation.probes import RANDOM_PREFIX
+    from ssl_domains.plugin.modality import column_modality, modality_of
     from ssl_domains.plugin.registry import registry
     from ssl_domains.presets.sources import source_domain
 
-    if "audio" in given:
-        audio = True
-    else:
-        found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain, registry())
-        audio = found is not None and found.modality == "audio"
-    return {"audio": "path", "label": "label"} if audio else {"text": "text", "label": "label"}
+    found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain, registry())
+    return column_modality(given) or modality_of(found)
 
 
 def default_data(sources: list[str], domain: str) -> Path:
@@ -82,7 +80,8 @@ def evaluate(
         for k, v in column_flags(columns or []).items()
     }
     data = data or default_data(sources, domain)
-    rows = read_labeled(data, {**default_roles(sources, domain, given), **given})
+    kind = source_modality(sources, domain, given)
+    rows = read_labeled(data, {**kind.label_roles, **given})
     setting = f"{shots}-shot" if shots else "all labels"
     results = evaluate_sources(
         [*sources, *(compare or [])],
@@ -91,6 +90,7 @@ def evaluate(
         seeds=seeds,
         domain=domain,
         on_source=lambda r: out.print(f"probed {r.source}"),
+        modality=kind,
     )
     table = Table(
         title=f"frozen embeddings · {data.name} · {setting} · {seeds} seeds · {len(rows)} rows"

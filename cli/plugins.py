@@ -62,10 +62,12 @@ def new(
 
     root = new_plugin(name, modality, directory)
     out.print(f"wrote [bold]{root}[/bold]")
-    if modality in ("text", "audio"):
+    from ssl_domains.plugin.registry import registry
+
+    if any(modality in r.obj.modalities for r in registry().recipes.values()):
         out.print(f"next: pip install -e {root} && ssl-domains pretrain --domain {name} --steps 5")
     else:
         out.print(
-            f"next: pip install -e {root}; no first-party recipe trains on {modality} yet, "
-            "so pair it with one from another plugin (ssl-domains recipes list)"
+            f"next: pip install -e {root}; no installed recipe trains on {modality} yet "
+            "(ssl-domains recipes list)"
         )

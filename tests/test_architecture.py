@@ -124,3 +124,47 @@ def test_the_plugin_api_is_cheap_to_import_and_resolves_every_name():
         "assert not missing, missing\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+MODALITY_NAMES = {"text", "audio", "image", "image-text"}
+# Where a modality's name may decide what runs: the modality objects themselves, and the
+# scaffold, which writes one plugin template per modality.
+MODALITY_OWNERS = ("modality.py", "scaffold")
+
+
+def modality_branches(tree: ast.AST) -> list[int]:
+    """Lines that compare something named `*modality*` with a modality's name
+    (`domain.modality == "text"`, `modality in ("text", "audio")`)."""
+
+    def names_modality(node) -> bool:
+        name = getattr(node, "attr", None) or getattr(node, "id", "")
+        return "modality" in name
+
+    def is_modality_name(node) -> bool:
+        values = node.elts if isinstance(node, ast.Tuple | ast.List | ast.Set) else [node]
+        return any(isinstance(v, ast.Constant) and v.value in MODALITY_NAMES for v in values)
+
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(map(names_modality, sides)) and any(map(is_modality_name, sides)):
+                lines.append(node.lineno)
+    return lines
+
+
+def test_the_branch_finder_finds_modality_branches():
+    code = 'if domain.modality == "text": pass\nif modality in ("text", "audio"): pass\n'
+    assert modality_branches(ast.parse(code)) == [1, 2]
+    assert modality_branches(ast.parse('if task.name == "text": pass\n')) == []
+
+
+def test_only_the_modality_objects_branch_on_a_modality():
+    found = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for folder in (ROOT / "ssl_domains", ROOT / "cli", ROOT / "recipes")
+        for path in sorted(folder.rglob("*.py"))
+        if not any(owner in path.parts or path.name == owner for owner in MODALITY_OWNERS)
+        for line in modality_branches(ast.parse(path.read_text()))
+    ]
+    assert not found, "move these into the modality's object:\n" + "\n".join(found)

@@ -64,9 +64,6 @@ class AudioDomain(DomainAdapter):
             return None
         return audio.normalize_loudness(wave, self.loudness_dbfs)
 
-    def encode(self, record) -> bytes:
-        return record.astype("<f4").tobytes()
-
     def divide(self, record, fraction: float):
         shortest = int(self.min_seconds * self.sample_rate)
         cut = len(record) - max(round(fraction * len(record)), shortest)

@@ -102,9 +102,6 @@ class AudioClassification(Classification):
     def serving_features(self, waveform):
         return served_waveforms(waveform, self.domain.loudness_dbfs)
 
-    def signature(self):
-        return [tf.TensorSpec([None, None], tf.float32, name="waveform")]
-
     def sample_inputs(self, data, count=8):
         waves = self.waves(data.subset(range(min(count, len(data)))))
         batch = np.zeros((len(waves), max(len(w) for w in waves)), np.float32)

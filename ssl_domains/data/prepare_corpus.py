@@ -17,10 +17,10 @@ from pathlib import Path
 
 from ssl_domains.data.deduplicator import Deduplicator
 from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
+from ssl_domains.data.shards import ShardWriter
 from ssl_domains.errors import UserError
 from ssl_domains.plugin.domain_adapter import DomainAdapter
 
-SHARD_BYTES = 256 * 2**20
 REPORT_FILE = "corpus.json"
 
 
@@ -70,33 +70,6 @@ def length_bin(size: float) -> str:
     return str(low) if low == 1 else f"{low}-{2 * low - 1}"
 
 
-class _ShardWriter:
-    """Writes records to `<split>-NNNNN.tfrecord` files of at most SHARD_BYTES each."""
-
-    def __init__(self, directory: Path, split: str):
-        self.directory, self.split = directory, split
-        self.paths: list[str] = []
-        self._writer = None
-        self._size = 0
-
-    def write(self, data: bytes) -> None:
-        import tensorflow as tf
-
-        if self._writer is None or self._size >= SHARD_BYTES:
-            self.close()
-            path = self.directory / f"{self.split}-{len(self.paths):05d}.tfrecord"
-            self._writer = tf.io.TFRecordWriter(str(path))
-            self.paths.append(path.name)
-            self._size = 0
-        self._writer.write(data)
-        self._size += len(data)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
-
-
 def sorted_bins(counts: dict[str, int]) -> dict[str, int]:
     """`length_bin` counts in the order of their bins."""
     order = {name: i for i, name in enumerate(["<1"] + [length_bin(2**k) for k in range(40)])}
@@ -119,17 +92,21 @@ def prepare_corpus(
     """Read `files` with `domain`, clean and check each record, drop duplicates, and
     write train/validation shards.
 
-    `domain.encode` turns a cleaned record into the bytes stored in a shard.
+    The domain's modality (`ssl_domains.plugin.modality`) writes each cleaned record as
+    a typed `tf.train.Example`.
     `on_file(path, nbytes)` is called after each file, for progress bars.
     `dedup` finds duplicates of records already kept (None: keep them all).
     """
+    from ssl_domains.plugin.modality import modality_of
+
+    kind = modality_of(domain)
     out_dir.mkdir(parents=True, exist_ok=True)
     report = CorpusReport(unit=domain.unit)
     skip_reasons: Counter[str] = Counter()
     redactions: Counter[str] = Counter()
     dropped: Counter[str] = Counter()
     lengths: Counter[str] = Counter()
-    writers = {split: _ShardWriter(out_dir, split) for split in ("train", "validation")}
+    writers = {split: ShardWriter(out_dir, split) for split in ("train", "validation")}
     first_piece = None  # all a one-piece corpus has to split, kept to divide it
     try:
         for path in files:
@@ -153,11 +130,11 @@ def prepare_corpus(
                     report.total += size
                     lengths[length_bin(size)] += 1
                     # One decision per document, so its pieces never straddle the split.
-                    held_out = is_validation(domain.encode(cleaned), validation_fraction)
+                    held_out = is_validation(kind.payload(cleaned), validation_fraction)
                     split = "validation" if held_out else "train"
                     for piece in domain.split(cleaned):
                         first_piece = piece if first_piece is None else first_piece
-                        writers[split].write(domain.encode(piece))
+                        writers[split].write(kind.serialize(piece))
                         setattr(report, f"{split}_records", getattr(report, f"{split}_records") + 1)
             except BadFile as error:
                 report.skipped_files[str(path)] = str(error)
@@ -183,13 +160,15 @@ def prepare_corpus(
             f"{len(report.skipped_files)} skipped; records dropped: {why or 'none'})"
         )
     if validation_fraction > 0 and 0 in (report.train_records, report.validation_records):
-        report.split_note = _split_pieces(domain, out_dir, report, validation_fraction, first_piece)
+        report.split_note = _split_pieces(
+            domain, kind, out_dir, report, validation_fraction, first_piece
+        )
     report.save(out_dir)
     return report
 
 
 def _split_pieces(
-    domain: DomainAdapter, out_dir: Path, report: CorpusReport, fraction: float, only_piece
+    domain: DomainAdapter, kind, out_dir: Path, report: CorpusReport, fraction: float, only_piece
 ) -> str:
     """Too few documents for a per-document split: split the pieces instead.
 
@@ -221,7 +200,7 @@ def _split_pieces(
             f"{count} of their {len(pieces)} pieces for validation"
         )
     elif (parts := domain.divide(only_piece, fraction)) is not None:
-        splits = {"train": [domain.encode(parts[0])], "validation": [domain.encode(parts[1])]}
+        splits = {"train": [kind.serialize(parts[0])], "validation": [kind.serialize(parts[1])]}
         note = f"one document: held out its last {fraction:.0%} for validation"
     else:
         splits = {"train": pieces, "validation": pieces}
@@ -230,7 +209,7 @@ def _split_pieces(
             "(validation measures fit, not generalisation)"
         )
     for split, data in splits.items():
-        writer = _ShardWriter(out_dir, split)
+        writer = ShardWriter(out_dir, split)
         for item in data:
             writer.write(item)
         writer.close()

@@ -1,8 +1,8 @@
 """Representation quality the way SSL papers measure it: probes on frozen embeddings.
 
-Each source embeds every labeled text or recording once (masked mean of the
-backbone's sequence output over tokens or audio frames, the same pooling fine-tuning
-uses); then, for several seeds, a stratified
+Each source embeds every labeled text or recording once, pooled by its modality
+(the masked mean of the backbone's sequence output over tokens or audio frames, the
+same pooling fine-tuning uses); then, for several seeds, a stratified
 split is drawn, optionally `shots` labels per class are kept for training, and a
 linear classifier (logistic regression) and a kNN classifier (cosine, k=5) are fit
 on the frozen embeddings and scored on the rest. Every source sees the same splits.
@@ -32,12 +32,13 @@ class ProbeResult:
 
 
 def load_encoder(source: str, domain: str = "", sequence_length: int | None = None, plugins=None):
-    """`source`, or with a `random:` prefix the same architecture freshly initialised.
+    """`source`, or with a `random:` prefix the same architecture freshly initialised,
+    with `domain`'s preprocessing (default: the domain its preset records).
     `plugins`: the `Registry` that names domains (default: the installed plugins)."""
+    from ssl_domains.plugin.modality import modality_of
     from ssl_domains.plugin.registry import registry
     from ssl_domains.presets.encoder import Encoder
     from ssl_domains.presets.sources import resolve_source
-    from ssl_domains.text.encoder import domain_normalizer
 
     random_init = source.startswith(RANDOM_PREFIX)
     location = resolve_source(source.removeprefix(RANDOM_PREFIX))
@@ -45,32 +46,26 @@ def load_encoder(source: str, domain: str = "", sequence_length: int | None = No
     encoder = Encoder.load(location, sequence_length, plugins.trusted_packages)
     domain = domain or encoder.info.get("domain", "")
     adapter = plugins.domain(domain) if domain else None
-    if adapter is not None and adapter.modality == "text":
-        if encoder.normalizer is None or domain != encoder.info.get("domain"):
-            encoder.normalizer = domain_normalizer(adapter())
+    if adapter is not None:
+        replace = domain != encoder.info.get("domain")
+        modality_of(adapter).adopt_domain(encoder, adapter(), replace)
     encoder.info["domain"] = domain
     if random_init:
         encoder.backbone = type(encoder.backbone).from_config(encoder.backbone.get_config())
     return encoder
 
 
-def embed(encoder, data: LabeledSet, batch_size: int = 64) -> np.ndarray:
-    """One vector per row: the masked mean of the backbone's sequence output over its
-    tokens (a `text` column) or its audio frames (an `audio` column of paths)."""
-    import keras
+def embed(encoder, data: LabeledSet, modality=None, plugins=None) -> np.ndarray:
+    """One vector per row, pooled by `modality` (default: the one of the encoder's
+    domain, named in `plugins`): the masked mean of the backbone's sequence output over
+    tokens, or frames."""
+    from ssl_domains.plugin.modality import modality_of
+    from ssl_domains.plugin.registry import registry
 
-    from ssl_domains.audio.tasks import AudioClassification
-    from ssl_domains.text.tasks.classification import Classification
-
-    task_cls = AudioClassification if "audio" in data.columns else Classification
-    task = task_cls(encoder, ["_"])
-    pool = keras.layers.GlobalAveragePooling1D()
-    vectors = []
-    for x in task.inputs_only(data, batch_size):
-        outputs = encoder.backbone(x, training=False)
-        mask = outputs["frame_mask"] if "frame_mask" in outputs else x["padding_mask"]
-        vectors.append(keras.ops.convert_to_numpy(pool(outputs["sequence_output"], mask=mask)))
-    return np.concatenate(vectors)
+    if modality is None:
+        name = encoder.info.get("domain", "")
+        modality = modality_of((plugins or registry()).domain(name) if name else None)
+    return modality.embed(encoder, data)
 
 
 def few_shot(indices: list[int], labels: np.ndarray, shots: int, rng) -> list[int]:
@@ -110,8 +105,11 @@ def evaluate_sources(
     domain: str = "",
     on_source=None,
     plugins=None,
+    modality=None,
 ) -> list[ProbeResult]:
     """Probe each source's frozen embeddings on the same seeded splits of `data`.
+
+    `modality`: the `Modality` whose pooling embeds the rows (default: each source's).
 
     Examples:
 
@@ -136,7 +134,7 @@ def evaluate_sources(
         splits.append((train, test))
     results = []
     for source in sources:
-        vectors = embed(load_encoder(source, domain, plugins=plugins), data)
+        vectors = embed(load_encoder(source, domain, plugins=plugins), data, modality, plugins)
         result = ProbeResult(source)
         for train, test in splits:
             for key, value in score_probes(

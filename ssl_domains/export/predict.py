@@ -1,8 +1,9 @@
 """`predict`: predictions on raw inputs, from a fine-tuning run or a SavedModel.
 
-An exported SavedModel is called as a server would call it (its `serving_default`
-on strings, or on waveforms read from audio files); a run is loaded as Keras and
-served through the same task function.
+An exported SavedModel is called as a server would call it: the modality whose
+serving signature matches its inputs turns the command line's arguments into them
+(strings, or waveforms read from audio files). A run is loaded as Keras and served
+through the same task function.
 """
 
 from __future__ import annotations
@@ -10,32 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ssl_domains.backend import select_backend
 from ssl_domains.errors import UserError
 
 
-def _waveforms(paths: list[str]) -> np.ndarray:
-    """Audio files -> one zero-padded float32 batch, as the SavedModel expects."""
-    from ssl_domains.audio.signal import read_audio
-
-    waves = []
-    for path in paths:
-        try:
-            waves.append(np.trim_zeros(read_audio(path), "b"))
-        except ValueError as error:
-            raise UserError(f"{path}: {error}") from None
-    batch = np.zeros((len(waves), max(len(w) for w in waves)), np.float32)
-    for row, wave in enumerate(waves):
-        batch[row, : len(wave)] = wave
-    return batch
-
-
 def predict(source: str | Path, inputs: list[str]) -> list[dict[str, Any]]:
-    """One row of readable outputs per input (a text, or an audio file's path)."""
+    """One row of readable outputs per input (a text, or an audio file's path): the
+    modality of the model's inputs says how to read them."""
     select_backend("tensorflow")
     import tensorflow as tf
+
+    from ssl_domains.plugin.modality import modality, signature_modality
 
     source = Path(source)
     if (source / "saved_model.pb").is_file():
@@ -43,7 +29,8 @@ def predict(source: str | Path, inputs: list[str]) -> list[dict[str, Any]]:
         names = list(serving.structured_input_signature[1])
         if len(names) != 1:
             raise UserError(f"{source} takes {', '.join(names)}; predict sends one input per row")
-        batch = _waveforms(inputs) if names == ["waveform"] else tf.constant(inputs)
+        # One input of another name (a third-party task's) is taken for strings.
+        batch = (signature_modality(names) or modality("text")).predict_inputs(inputs)
         outputs = {k: v.numpy() for k, v in serving(**{names[0]: batch}).items()}
         labels = _labels(source)
     else:
@@ -53,7 +40,7 @@ def predict(source: str | Path, inputs: list[str]) -> list[dict[str, Any]]:
         task, model = load_finetuned(source, registry().trusted_packages)
         if len(task.signature()) != 1:
             raise UserError(f"{task.name} takes pairs of texts; use the SavedModel for pairs")
-        batch = _waveforms(inputs) if task.modality == "audio" else tf.constant(inputs)
+        batch = modality(task.modality).predict_inputs(inputs)
         outputs = {k: v.numpy() for k, v in task.serve(model, tf.constant(batch)).items()}
         labels = task.labels
     return [_row(item, outputs, i, labels) for i, item in enumerate(inputs)]

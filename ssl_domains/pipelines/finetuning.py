@@ -61,11 +61,11 @@ def layer_multipliers(model, backbone, decay: float) -> dict[str, float]:
 
 
 def load_encoder(config: FinetuneConfig, task_cls, plugins):
-    """The encoder to fine-tune, with the domain's normaliser where the preset has none."""
+    """The encoder to fine-tune, with the domain's preprocessing where the preset has none."""
     import keras
 
+    from ssl_domains.plugin.modality import modality
     from ssl_domains.presets.encoder import Encoder
-    from ssl_domains.text.encoder import domain_normalizer
 
     source = resolve_source(config.run.source)
     encoder = Encoder.load(source, config.data.seq_len, plugins.trusted_packages)
@@ -74,15 +74,14 @@ def load_encoder(config: FinetuneConfig, task_cls, plugins):
         raise UserError(
             f"{config.run.task} is a {task_cls.modality} task; {domain.name} is {domain.modality}"
         )
-    if domain is not None and domain.modality == "text":
-        if config.run.domain or encoder.normalizer is None:
-            encoder.normalizer = domain_normalizer(domain())
+    kind = modality(task_cls.modality)
+    if domain is not None:
+        kind.adopt_domain(encoder, domain(), replace=bool(config.run.domain))
     encoder.info["domain"] = domain.name if domain else ""
     if config.run.random_init:  # same architecture and tokenizer, fresh weights: a baseline
         encoder.backbone = type(encoder.backbone).from_config(encoder.backbone.get_config())
         encoder.info["random_init"] = True
-    if task_cls.modality == "text" and encoder.tokenizer is None:
-        raise UserError(f"{config.run.source} has no tokenizer; text tasks need one")
+    kind.check_encoder(encoder, config.run.source)
     keras.utils.set_random_seed(config.run.seed)
     return encoder
 

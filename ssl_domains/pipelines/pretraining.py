@@ -22,8 +22,8 @@ from ssl_domains.data.corpus_files import find_files
 from ssl_domains.data.deduplicator import Deduplicator
 from ssl_domains.data.prepare_corpus import REPORT_FILE, CorpusReport, prepare_corpus
 from ssl_domains.data.records import ReadOptions
-from ssl_domains.errors import UserError
 from ssl_domains.plugin.domain_adapter import DomainAdapter
+from ssl_domains.plugin.modality import modality_of
 from ssl_domains.plugin.recipe import Recipe
 from ssl_domains.plugin.registry import Registry, registry
 from ssl_domains.presets.sources import resolve_source
@@ -77,48 +77,26 @@ def deduplicator(config: RunConfig) -> Deduplicator | None:
     return Deduplicator(near=config.data.near_duplicates)
 
 
-def record_dataset(
-    run: RunDirectory, files: list[str], shuffle: int = 0, seed: int = 0, modality: str = "text"
-):
-    """The cleaned records of one split, streamed from the shards: strings for text,
-    float32 waveforms for audio."""
-    import tensorflow as tf
+def record_dataset(run: RunDirectory, files: list[str], modality, shuffle: int = 0, seed: int = 0):
+    """The cleaned records of one split of the run's shards, decoded by `modality`."""
+    from ssl_domains.data.shards import read_records
 
-    paths = [str(run.data / name) for name in files]
-    records = tf.data.TFRecordDataset(paths, num_parallel_reads=min(len(paths), 8) or None)
-    if shuffle:
-        records = records.shuffle(shuffle, seed=seed)
-    if modality == "audio":
-        records = records.map(lambda data: tf.io.decode_raw(data, tf.float32))
-    return records
+    return read_records([run.data / name for name in files], modality, shuffle, seed)
 
 
 def build_encoder(
     domain, recipe: Recipe, config: RunConfig, run: RunDirectory, train_records, trusted
 ):
-    """The encoder to train: as saved in the run's `init/` when resuming, else built.
-    `trusted`: the packages whose classes a preset may name (`Registry.trusted_packages`)."""
+    """The encoder to train: as saved in the run's `init/` when resuming, else built by
+    the domain's modality. `trusted`: the packages whose classes a preset may name
+    (`Registry.trusted_packages`)."""
     from ssl_domains.presets.encoder import Encoder
 
     init = run.path / INIT_DIR
     if (init / "config.json").is_file():
         encoder = Encoder.load(str(init), config.data.seq_len, trusted)
-    elif domain.modality == "text":
-        from ssl_domains.text import encoder as text
-
-        if config.model.source:
-            encoder = text.pretrained_text_encoder(domain, config, train_records)
-        else:
-            encoder = text.fresh_text_encoder(domain, recipe, config, train_records)
-    elif domain.modality == "audio":
-        if config.model.source:
-            encoder = Encoder.load(resolve_source(config.model.source), trusted=trusted)
-        else:
-            encoder = Encoder(recipe.build_backbone(config.model.size), sequence_length=0)
-        encoder.info["sample_rate"] = domain.sample_rate
     else:
-        raise UserError(f"{domain.modality} domains are not supported yet")
-    if not (init / "config.json").is_file():
+        encoder = modality_of(domain).build_encoder(domain, recipe, config, train_records, trusted)
         encoder.info.update(domain=domain.name, recipe=recipe.name)
         encoder.save(init)
     source = resolve_source(config.model.source) if config.model.source else None
@@ -163,6 +141,7 @@ def pretrain(
     plugins = plugins or registry()
     domain = plugins.domain(config.run.domain)(config.domain)
     recipe = plugins.recipe(config.run.recipe)(config.recipe)
+    modality = modality_of(domain)  # an unsupported modality fails before anything is written
     if config.model.source:
         resolve_source(config.model.source)  # a bad --from fails before anything is written
     run = resume or RunDirectory.create(config, f"{config.run.domain}-{config.run.recipe}")
@@ -176,8 +155,7 @@ def pretrain(
         console.print(f"[yellow]split:[/yellow] {report.split_note}")
     latest = run.latest_checkpoint()
     seed = config.run.seed + (latest[0] if latest else 0)  # a resumed run sees fresh shuffles
-    modality = domain.modality
-    train_records = record_dataset(run, report.train_files, modality=modality)
+    train_records = record_dataset(run, report.train_files, modality)
     encoder, source = build_encoder(
         domain, recipe, config, run, train_records, plugins.trusted_packages
     )
@@ -189,11 +167,9 @@ def pretrain(
         write_provenance(run, plugins, config)
 
     batch_size = config.train.batch_size
-    shuffled = record_dataset(
-        run, report.train_files, config.data.shuffle_buffer, seed, modality=modality
-    )
+    shuffled = record_dataset(run, report.train_files, modality, config.data.shuffle_buffer, seed)
     train_batches = recipe.batches(shuffled, encoder, batch_size, training=True, seed=seed)
-    validation_records = record_dataset(run, report.validation_files, modality=modality)
+    validation_records = record_dataset(run, report.validation_files, modality)
     validation_batches = recipe.batches(validation_records, encoder, batch_size, training=False)
     steps = total_steps(config, recipe, train_records, encoder)
     from ssl_domains.data.padding import padding_share

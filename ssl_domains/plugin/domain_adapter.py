@@ -48,9 +48,9 @@ class DomainAdapter:
     Examples:
 
     Subclass `TextDomain` or `AudioDomain` rather than this class. A domain of
-    another modality implements `read`, `clean`, `encode` and `measure` itself;
-    an image domain, for instance, yields decoded images and pairs with image
-    recipes:
+    another modality implements `read`, `clean` and `measure` itself, and its
+    modality (`ssl_domains.plugin.modality`) stores the records in shards; an image
+    domain, for instance, yields decoded images and pairs with image recipes:
 
     ```python
     import numpy as np
@@ -67,9 +67,6 @@ class DomainAdapter:
 
         def read(self, path, options):
             yield np.asarray(PIL.Image.open(path).convert("RGB"))  # one tile per file
-
-        def encode(self, record):
-            return record.tobytes()
     ```
     """
 
@@ -120,10 +117,6 @@ class DomainAdapter:
         document go to the same side of the train/validation split.
         """
         return [record]
-
-    def encode(self, record: Any) -> bytes:
-        """A cleaned record as the bytes stored in the run's shards."""
-        raise NotImplementedError
 
     def divide(self, record: Any, fraction: float) -> tuple[Any, Any] | None:
         """One record into (training part, held-out last `fraction`), for a corpus of a

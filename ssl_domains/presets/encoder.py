@@ -54,6 +54,8 @@ class Encoder:
         normalizer: the domain's `TextNormalizer`, run before the tokenizer.
         sequence_length: tokens per training sequence.
         info: provenance saved with the preset (domain, recipe, source).
+        converter: keras-hub's `ImageConverter` or `AudioConverter` of an image or
+            audio preset (resizing and rescaling, or features), else None.
 
     Examples:
 
@@ -61,7 +63,7 @@ class Encoder:
     from ssl_domains.presets.encoder import Encoder
 
     encoder = Encoder.load("runs/finance-mlm-20261128-101500")  # a run, or its preset/
-    outputs = encoder.backbone(encoder.features(["Revenue rose 12% to $4.2bn."]))
+    token_ids = encoder.tokenizer(encoder.normalize(["Revenue rose 12% to $4.2bn."]))
     ```
     """
 
@@ -70,13 +72,15 @@ class Encoder:
     normalizer: TextNormalizer | None = None
     sequence_length: int = 128
     info: dict[str, Any] = field(default_factory=dict)
+    converter: Any = None
 
     def save(self, preset_dir: str | Path) -> None:
         preset_dir = Path(preset_dir)
         preset_dir.mkdir(parents=True, exist_ok=True)
         self.backbone.save_to_preset(str(preset_dir))
-        if self.tokenizer is not None:
-            self.tokenizer.save_to_preset(str(preset_dir))
+        for preprocessing in (self.tokenizer, self.converter):
+            if preprocessing is not None:
+                preprocessing.save_to_preset(str(preset_dir))
         meta = {
             "sequence_length": self.sequence_length,
             "normalizer": self.normalizer.get_config()["rules"] if self.normalizer else [],
@@ -124,6 +128,7 @@ class Encoder:
                     f"reads it from {files}"
                 ) from None
             tokenizer = None
+        converter = load_converter(location)
         meta_path = Path(location) / META_FILE
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         rules = meta.pop("normalizer", [])
@@ -136,6 +141,7 @@ class Encoder:
         return cls(
             backbone=backbone,
             tokenizer=tokenizer,
+            converter=converter,
             normalizer=TextNormalizer(rules) if rules else None,
             sequence_length=length,
             info={**meta, "source": source, "location": location},
@@ -143,3 +149,25 @@ class Encoder:
 
     def normalize(self, texts):
         return self.normalizer(texts) if self.normalizer is not None else texts
+
+
+def load_converter(location: str):
+    """keras-hub's image or audio converter of a preset, or None if it has neither."""
+    import keras_hub
+    from keras_hub.src.utils.preset_utils import (
+        AUDIO_CONVERTER_CONFIG_FILE,
+        IMAGE_CONVERTER_CONFIG_FILE,
+    )
+
+    kinds = {
+        IMAGE_CONVERTER_CONFIG_FILE: keras_hub.layers.ImageConverter,
+        AUDIO_CONVERTER_CONFIG_FILE: keras_hub.layers.AudioConverter,
+    }
+    for config_file, cls in kinds.items():
+        if Path(location).is_dir() and not (Path(location) / config_file).is_file():
+            continue
+        try:
+            return cls.from_preset(location)
+        except (ValueError, FileNotFoundError, OSError, KeyError):
+            continue
+    return None

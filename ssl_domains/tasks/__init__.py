@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib
 
 from ssl_domains.errors import UserError
+from ssl_domains.plugin.modality import modality as modality_object
 from ssl_domains.tasks.catalog import TaskEntry
 
 DEFAULT_WORD = "classification"
@@ -64,15 +65,17 @@ def resolve_task(value: str, modality: str | None, source: str = "the source", p
     """The `name` of the task `value` means on a `modality` model.
 
     `value` is a word (`classification`) or a task's own name (`audio-classification`);
-    empty means `classification`. `modality` None (a preset ssl-domains did not write,
+    empty means the modality's default task (`Modality.default_task`), `classification`
+    for no modality. `modality` None (a preset ssl-domains did not write,
     with no `--domain`) takes a word as its text task, as keras-hub presets mostly are.
     A task of another modality is a `UserError` that names the ones that apply.
     """
-    value = value or DEFAULT_WORD
+    if not value:
+        value = modality_object(modality).default_task if modality else DEFAULT_WORD
     check_task(value, plugins)
     matches = [e for e in task_entries(plugins) if value in (e.word, e.name)]
     if modality is None:
-        return next((e for e in matches if e.modality == "text"), matches[0]).name
+        return matches[0].name  # entries come text first
     for entry in matches:
         if entry.modality == modality:
             return entry.name

@@ -122,7 +122,10 @@ class Task:
     # -- serving --------------------------------------------------------------------
 
     def signature(self) -> list[tf.TensorSpec]:
-        return [tf.TensorSpec([None], tf.string, name="text")]
+        """The raw inputs `serve` takes: by default, those of the task's modality."""
+        from ssl_domains.plugin.modality import modality
+
+        return modality(self.modality).signature()
 
     label_table = None  # set by export: a lookup table read from the SavedModel's assets
 

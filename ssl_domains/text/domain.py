@@ -95,9 +95,6 @@ class TextDomain(DomainAdapter):
     def dedup_key(self, record: str) -> str | None:
         return record
 
-    def encode(self, record: str) -> bytes:
-        return record.encode("utf-8")
-
     def divide(self, record: str, fraction: float) -> tuple[str, str] | None:
         words = record.split()
         held = min(max(1, round(fraction * len(words))), len(words) - 1)

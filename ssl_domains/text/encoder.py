@@ -1,9 +1,10 @@
-"""Text plumbing shared by text recipes: the domain's tokenizer, normaliser, encoder."""
+"""The text encoder of a domain: its normaliser and tokenizer, fresh or from a preset
+(with its vocabulary extended), and unigram baselines."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 import tensorflow as tf
@@ -79,14 +80,17 @@ def fresh_text_encoder(
 
 
 def pretrained_text_encoder(
-    domain: TextDomain, config: RunConfig, train_records: tf.data.Dataset
+    domain: TextDomain,
+    config: RunConfig,
+    train_records: tf.data.Dataset,
+    trusted: Collection[str] = ("ssl_domains",),
 ) -> Encoder:
     """Load `--from`, put the domain's normaliser in front, and extend its vocabulary if asked.
 
     Extension needs a WordPiece tokenizer (BERT family): the new tokens are whole
     words, kept whole by a `DomainTokenizer` whose units are exactly those tokens.
     """
-    encoder = Encoder.load(resolve_source(config.model.source), config.data.seq_len)
+    encoder = Encoder.load(resolve_source(config.model.source), config.data.seq_len, trusted)
     encoder.normalizer = domain_normalizer(domain)
     if encoder.tokenizer is None:
         raise UserError(f"{config.model.source} has no tokenizer; a text recipe needs one")

@@ -1,9 +1,9 @@
 """The `__NAME__` domain (__MODALITY__): what is special about its images.
 
-Written by `ssl-domains plugins new`. No first-party recipe trains on images yet, so
-pair this domain with an image recipe from another plugin (a recipe declares the
-modalities it trains on). Keep this module light: no TensorFlow or Keras import at
-module level and no network access at import.
+Written by `ssl-domains plugins new`. ssl-domains does not train on images yet:
+`pretrain` says so in one line until its image modality and recipes (MAE, SimCLR)
+land. Keep this module light: no TensorFlow or Keras import at module level and no
+network access at import.
 """
 
 from __future__ import annotations
@@ -60,15 +60,6 @@ class __CLASS__(DomainAdapter):
 
     def clean(self, record: np.ndarray, counts: Counter[str]) -> np.ndarray | None:
         return record if min(record.shape[:2]) >= 8 else None  # drop thumbnails
-
-    def encode(self, record: np.ndarray) -> bytes:
-        import io
-
-        from PIL import Image
-
-        buffer = io.BytesIO()
-        Image.fromarray(record).save(buffer, format="PNG")
-        return buffer.getvalue()
 
     def measure(self, record: np.ndarray) -> float:
         return 1.0

@@ -1,0 +1,87 @@
+"""`AudioModality`: recordings as records, waveform encoders, frame pooling, serving."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ssl_domains.errors import UserError
+from ssl_domains.plugin.modality import Modality
+
+
+class AudioModality(Modality):
+    """Records are cleaned float32 waveforms at the domain's sample rate (`waveform`:
+    little-endian float32 bytes, `samples`: their count); encoders take waveforms with
+    a padding mask; a served model takes zero-padded waveforms `[batch, samples]`."""
+
+    name: ClassVar[str] = "audio"
+    default_task: ClassVar[str] = "audio-classification"
+    label_roles: ClassVar[dict[str, str]] = {"audio": "path", "label": "label"}
+
+    def features(self):
+        import tensorflow as tf
+
+        return {
+            "waveform": tf.io.FixedLenFeature([], tf.string),
+            "samples": tf.io.FixedLenFeature([], tf.int64),
+        }
+
+    def payload(self, record) -> bytes:
+        return record.astype("<f4").tobytes()
+
+    def example(self, record):
+        import tensorflow as tf
+
+        return {
+            "waveform": tf.train.Feature(
+                bytes_list=tf.train.BytesList(value=[self.payload(record)])
+            ),
+            "samples": tf.train.Feature(int64_list=tf.train.Int64List(value=[len(record)])),
+        }
+
+    def decode(self, serialized):
+        import tensorflow as tf
+
+        return tf.io.decode_raw(self.parse(serialized)["waveform"], tf.float32, little_endian=True)
+
+    def build_encoder(self, domain, recipe, config, train_records, trusted):
+        from ssl_domains.presets.encoder import Encoder
+        from ssl_domains.presets.sources import resolve_source
+
+        if config.model.source:
+            encoder = Encoder.load(resolve_source(config.model.source), trusted=trusted)
+        else:
+            encoder = Encoder(recipe.build_backbone(config.model.size), sequence_length=0)
+        self.adopt_domain(encoder, domain, replace=True)
+        return encoder
+
+    def adopt_domain(self, encoder, domain, replace: bool) -> None:
+        if replace or "sample_rate" not in encoder.info:
+            encoder.info["sample_rate"] = domain.sample_rate
+
+    def embed(self, encoder, data, batch_size: int = 64):
+        from ssl_domains.audio.tasks import AudioClassification
+        from ssl_domains.evaluation.embeddings import pooled_embeddings
+
+        return pooled_embeddings(AudioClassification(encoder, ["_"]), data, batch_size)
+
+    def signature(self):
+        import tensorflow as tf
+
+        return [tf.TensorSpec([None, None], tf.float32, name="waveform")]
+
+    def predict_inputs(self, inputs: list[str]):
+        """Audio files -> one zero-padded float32 batch, as the SavedModel expects."""
+        import numpy as np
+
+        from ssl_domains.audio.signal import read_audio
+
+        waves = []
+        for path in inputs:
+            try:
+                waves.append(np.trim_zeros(read_audio(path), "b"))
+            except ValueError as error:
+                raise UserError(f"{path}: {error}") from None
+        batch = np.zeros((len(waves), max(len(w) for w in waves)), np.float32)
+        for row, wave in enumerate(waves):
+            batch[row, : len(wave)] = wave
+        return batch

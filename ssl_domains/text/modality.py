@@ -1,0 +1,96 @@
+"""`TextModality`: text records, encoders, pooling and serving."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from ssl_domains.errors import UserError
+from ssl_domains.plugin.modality import Modality
+
+
+class TextModality(Modality):
+    """Records are UTF-8 documents (`text` bytes feature); encoders are a keras-hub
+    backbone behind the domain's normaliser and a tokenizer; a served model takes
+    strings."""
+
+    name: ClassVar[str] = "text"
+    default_task: ClassVar[str] = "classification"
+    label_roles: ClassVar[dict[str, str]] = {"text": "text", "label": "label"}
+
+    def features(self):
+        import tensorflow as tf
+
+        return {"text": tf.io.FixedLenFeature([], tf.string)}
+
+    def payload(self, record: str) -> bytes:
+        return record.encode("utf-8")
+
+    def example(self, record: str):
+        import tensorflow as tf
+
+        return {"text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[record.encode()]))}
+
+    def decode(self, serialized):
+        return self.parse(serialized)["text"]
+
+    def build_encoder(self, domain, recipe, config, train_records, trusted):
+        from ssl_domains.text import encoder
+
+        if config.model.source:
+            return encoder.pretrained_text_encoder(domain, config, train_records, trusted)
+        return encoder.fresh_text_encoder(domain, recipe, config, train_records)
+
+    def adopt_domain(self, encoder, domain, replace: bool) -> None:
+        from ssl_domains.text.encoder import domain_normalizer
+
+        if replace or encoder.normalizer is None:
+            encoder.normalizer = domain_normalizer(domain)
+
+    def check_encoder(self, encoder, source: str) -> None:
+        if encoder.tokenizer is None:
+            raise UserError(f"{source} has no tokenizer; text models need one")
+
+    def embed(self, encoder, data, batch_size: int = 64):
+        from ssl_domains.evaluation.embeddings import pooled_embeddings
+        from ssl_domains.text.tasks.classification import Classification
+
+        return pooled_embeddings(Classification(encoder, ["_"]), data, batch_size)
+
+    def signature(self):
+        import tensorflow as tf
+
+        return [tf.TensorSpec([None], tf.string, name="text")]
+
+    def predict_inputs(self, inputs: list[str]):
+        import tensorflow as tf
+
+        return tf.constant(inputs)
+
+    def inspect(self, domain, records, config, result, tokenizer_source="", extend=0) -> None:
+        from ssl_domains.presets.encoder import Encoder
+        from ssl_domains.presets.sources import resolve_source
+        from ssl_domains.text import encoder as text
+        from ssl_domains.text.fertility import fertility, token_lengths
+
+        normalizer = text.domain_normalizer(domain)
+        own = text.fresh_vocabulary(domain, config, records)
+        result.fertility["domain vocabulary"] = fertility(records, own, normalizer)
+        result.vocabulary_sizes["domain vocabulary"] = own.vocabulary_size()
+        used = own
+        if tokenizer_source:
+            loaded = Encoder.load(resolve_source(tokenizer_source))
+            used = loaded.tokenizer
+            result.fertility[tokenizer_source] = fertility(records, used, normalizer)
+            result.vocabulary_sizes[tokenizer_source] = used.vocabulary_size()
+            if extend:
+                extended, result.added_tokens, _ = text.extended_tokenizer(
+                    used, domain, records, normalizer, extend
+                )
+                if extended is not None:
+                    name = f"{tokenizer_source} + {len(result.added_tokens)} domain tokens"
+                    result.fertility[name] = fertility(records, extended, normalizer)
+                    result.vocabulary_sizes[name] = extended.vocabulary_size()
+        result.sequence_length = config.data.seq_len
+        result.token_lengths, result.short_share = token_lengths(
+            records, used, normalizer, config.data.seq_len
+        )
