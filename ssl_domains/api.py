@@ -30,6 +30,7 @@ from ssl_domains.audio.domain import AudioDomain
 from ssl_domains.data.corpus_files import find_files, open_binary
 from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
 from ssl_domains.errors import UserError
+from ssl_domains.image.domain import ImageDomain
 from ssl_domains.plugin.domain_adapter import DomainAdapter, NoOptions
 from ssl_domains.plugin.recipe import Recipe
 from ssl_domains.tasks.catalog import TaskEntry
@@ -68,6 +69,7 @@ _ON_FIRST_USE = {
 
 __all__ = [
     "AudioDomain",
+    "ImageDomain",
     "BadFile",
     "BadRecord",
     "DomainAdapter",

@@ -7,14 +7,13 @@ column, paths relative to the manifest) lists files with optional labels.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterator
 from math import gcd
 from pathlib import Path
 
 import numpy as np
 
+from ssl_domains.data.corpus_files import manifest_rows
 from ssl_domains.data.records import BadFile, BadRecord
 
 SAMPLE_RATE = 16_000
@@ -87,23 +86,6 @@ def trim_silence(
     start = max(loud[0] - margin, 0) * frame
     end = min(loud[-1] + 1 + margin, count) * frame
     return wave[start:end]
-
-
-def manifest_rows(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV/JSONL manifest; each has a `path`, resolved against the manifest."""
-    try:
-        if path.suffix == ".jsonl":
-            rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-        else:
-            with path.open(newline="") as handle:
-                rows = list(csv.DictReader(handle))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BadFile(f"unreadable manifest: {error}") from None
-    if not rows or "path" not in rows[0]:
-        raise BadFile("a manifest needs a 'path' column")
-    for row in rows:
-        row["path"] = str((path.parent / row["path"]).resolve())
-    return rows
 
 
 def read_audio_records(

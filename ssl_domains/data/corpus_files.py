@@ -7,8 +7,10 @@ records.
 
 from __future__ import annotations
 
+import csv
 import glob
 import gzip
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
@@ -62,3 +64,20 @@ def open_binary(path: Path) -> IO[bytes]:
         handle.close()
         raise BadFile("binary file (contains NUL bytes)")
     return handle
+
+
+def manifest_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV/JSONL manifest; each has a `path`, resolved against the manifest."""
+    try:
+        if path.suffix == ".jsonl":
+            rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        else:
+            with path.open(newline="") as handle:
+                rows = list(csv.DictReader(handle))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BadFile(f"unreadable manifest: {error}") from None
+    if not rows or "path" not in rows[0]:
+        raise BadFile("a manifest needs a 'path' column")
+    for row in rows:
+        row["path"] = str((path.parent / row["path"]).resolve())
+    return rows

@@ -1,0 +1,67 @@
+"""Reading images: files of PNG, JPEG, WebP or BMP, and manifests that list them.
+
+An image is decoded with Pillow, turned upright by its EXIF orientation, and
+converted to RGB or grayscale. What cannot be read is a reason, never a crash: a
+0-byte, corrupt or truncated file, and one whose header claims more pixels than
+`max_pixels` (a 50000x50000 PNG header is refused before anything is decoded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ssl_domains.data.corpus_files import manifest_rows
+from ssl_domains.data.records import BadFile, BadRecord
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+MANIFEST_SUFFIXES = (".csv", ".jsonl")
+MAX_PIXELS = 40_000_000  # about 6300 x 6300: far above any tile, far below a bomb
+
+
+def read_image(path: str | Path, channels: int = 3, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """uint8 `(height, width, channels)`, upright; `ValueError(reason)` if unreadable."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise ValueError("empty file")
+        with Image.open(path) as image:  # reads the header only
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ValueError(f"claims {width}x{height} pixels, over the {max_pixels} limit")
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            pixels = np.asarray(upright.convert("RGB" if channels == 3 else "L"))
+    except Image.DecompressionBombError:  # Pillow's own limit, above ours, hit at open
+        raise ValueError(f"claims over {max_pixels} pixels (a decompression bomb?)") from None
+    except UnidentifiedImageError as error:
+        raise ValueError(f"not a readable image ({error})") from None
+    except OSError as error:  # truncated data, a missing file
+        raise ValueError(f"cannot decode: {error}") from None
+    return pixels if pixels.ndim == 3 else pixels[..., None]
+
+
+def read_image_records(
+    path: Path, channels: int = 3, max_pixels: int = MAX_PIXELS
+) -> Iterator[np.ndarray | BadRecord]:
+    """One image per image file; every listed file of a CSV/JSONL manifest (`path`
+    column, relative to the manifest). A bad listed image is a `BadRecord`; a bad
+    image file on its own, a `BadFile`."""
+    suffix = path.suffix.lower()
+    if suffix in MANIFEST_SUFFIXES:
+        sources = [Path(row["path"]) for row in manifest_rows(path)]
+    elif suffix in IMAGE_SUFFIXES:
+        sources = [path]
+    else:
+        raise BadFile(f"unsupported format {suffix or '(no suffix)'!r}")
+    for source in sources:
+        try:
+            yield read_image(source, channels, max_pixels)
+        except ValueError as error:
+            if suffix in IMAGE_SUFFIXES:
+                raise BadFile(str(error)) from None
+            yield BadRecord(f"{source.name}: {error}")
