@@ -51,7 +51,7 @@ def inspect(
 
     adapter = registry().domain(config.run.domain)(config.domain)
     files = corpus_files(adapter, config)
-    with out.status(f"reading {len(files)} file(s) and training a vocabulary"):
+    with out.status(f"reading {len(files)} file(s) and measuring them"):
         result = inspect_corpus(adapter, files, config, tokenizer, extend_vocab)
     print_inspection(result)
     if plot:
@@ -89,27 +89,14 @@ def print_inspection(result) -> None:
     for path, reason in report.skipped_files.items():
         out.print(f"  skipped {path}: {reason}")
     if report.lengths:
-        hist = Table(title=f"record length ({report.unit})")
-        hist.add_column(report.unit, justify="right")
-        hist.add_column("documents", justify="right")
-        hist.add_column("")
-        top = max(report.lengths.values())
-        for span, count in report.lengths.items():
-            hist.add_row(span, str(count), "█" * max(1, round(30 * count / top)))
-        out.print(hist)
+        print_histogram(f"record length ({report.unit})", report.lengths, report.unit, "documents")
     for layout, files in report.layouts.items():
         out.print(f"{layout}: {files} file(s)")
     if report.split_note:
         out.print(f"split: {report.split_note}")
     if result.token_lengths:
-        hist = Table(title=f"record length (tokens) against seq_len {result.sequence_length}")
-        hist.add_column("tokens", justify="right")
-        hist.add_column("records", justify="right")
-        hist.add_column("")
-        top = max(result.token_lengths.values())
-        for span, count in result.token_lengths.items():
-            hist.add_row(span, str(count), "█" * max(1, round(30 * count / top)))
-        out.print(hist)
+        title = f"record length (tokens) against seq_len {result.sequence_length}"
+        print_histogram(title, result.token_lengths, "tokens")
         if result.mostly_short:
             out.print(
                 f"[yellow]warning:[/yellow] {result.short_share:.0%} of records are under a "
@@ -126,3 +113,16 @@ def print_inspection(result) -> None:
         out.print(tokens)
     if result.added_tokens:
         out.print("added tokens (first 20): " + " ".join(result.added_tokens[:20]))
+    for title, bins in result.histograms.items():
+        print_histogram(title, bins)
+
+
+def print_histogram(title: str, bins: dict[str, int], unit="bin", counted="records") -> None:
+    hist = Table(title=title)
+    hist.add_column(unit, justify="right")
+    hist.add_column(counted, justify="right")
+    hist.add_column("")
+    top = max(bins.values(), default=1)
+    for span, count in bins.items():
+        hist.add_row(span, str(count), "█" * max(1, round(30 * count / top)))
+    out.print(hist)

@@ -107,3 +107,18 @@ def test_a_folder_of_class_folders_prepares_without_duplicates_or_junk(tmp_path)
     assert report.kept == 30 and report.unit == "images"
     assert report.dropped == {"exact_duplicate": 1, "too_small": 1}
     assert list(report.skipped_files) == [str(corpus / "broken.jpg")]
+
+
+def test_corpus_inspection_reports_image_resolutions_and_channels(tmp_path):
+    from ssl_domains.config import RunConfig
+    from ssl_domains.pipelines.inspection import inspect_corpus
+
+    for i in range(12):
+        Image.fromarray(tile(i, (16, 16) if i < 8 else (40, 24))).save(tmp_path / f"{i}.png")
+    result = inspect_corpus(Tiles(), find_files([tmp_path]), RunConfig())
+    histograms = result.histograms
+    assert histograms["resolution (height x width), most common"] == {"16x16": 8, "40x24": 4}
+    assert histograms["shorter side (pixels)"] == {"16-31": 12}
+    assert histograms["pixels per image"] == {"256-511": 8, "512-1023": 4}
+    assert histograms["channels, as stored"] == {"3": 12}
+    assert not result.fertility  # no tokenizer questions for images

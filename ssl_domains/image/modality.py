@@ -77,5 +77,25 @@ class ImageModality(Modality):
 
         return [tf.TensorSpec([None], tf.string, name="image_bytes")]
 
+    def inspect(self, domain, records, config, result, tokenizer_source="", extend=0) -> None:
+        """Histograms of the kept images: pixels, shorter side, resolution, channels."""
+        from collections import Counter
+
+        import tensorflow as tf
+
+        from ssl_domains.data.prepare_corpus import length_bin, sorted_bins
+
+        pixels, sides, sizes, channels = Counter(), Counter(), Counter(), Counter()
+        for shape in records.map(tf.shape).as_numpy_iterator():
+            height, width, depth = map(int, shape)
+            pixels[length_bin(height * width)] += 1
+            sides[length_bin(min(height, width))] += 1
+            sizes[f"{height}x{width}"] += 1
+            channels[str(depth)] += 1
+        result.histograms["pixels per image"] = sorted_bins(pixels)
+        result.histograms["shorter side (pixels)"] = sorted_bins(sides)
+        result.histograms["resolution (height x width), most common"] = dict(sizes.most_common(10))
+        result.histograms["channels, as stored"] = dict(sorted(channels.items()))
+
     def predict_inputs(self, inputs: list[str]):
         raise UserError(f"cannot predict on images: {NOT_YET}")

@@ -28,6 +28,8 @@ class Inspection:
     token_lengths: dict[str, int] = field(default_factory=dict)
     sequence_length: int = 0
     short_share: float = 0.0
+    # Other modalities' histograms, by title: bin -> records (image resolutions, channels).
+    histograms: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def mostly_short(self) -> bool:
