@@ -1,0 +1,1 @@
+"""Shared parts of self-supervised objectives: losses (one module each), cross-replica rows."""

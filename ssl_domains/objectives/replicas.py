@@ -1,0 +1,26 @@
+"""The whole batch for losses whose negatives are the other examples (NT-Xent, CLIP).
+
+Under `keras.distribution` on JAX, a training step is one program over the global
+batch (XLA shards it), so a loss already sees every replica's rows: nothing to do.
+Under `tf.distribute`, each replica runs the step on its own rows; its loss needs the
+other replicas' rows as negatives, gathered (without gradient through them, as
+SimCLR's TPU implementation does), and where its own rows sit among them.
+"""
+
+from __future__ import annotations
+
+
+def gather_rows(x):
+    """(`x` of every replica stacked in replica order, the index of this replica's
+    first row in it). One replica, or outside `tf.distribute`: `(x, 0)`."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return x, 0
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x, 0
+    gathered = tf.stop_gradient(context.all_gather(x, axis=0))
+    return gathered, context.replica_id_in_sync_group * tf.shape(x)[0]
