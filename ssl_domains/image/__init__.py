@@ -1,1 +1,2 @@
-"""The image modality: records as PNG in shards (encoders, views and recipes: step 7, part 2)."""
+"""The image modality: reading, the image domain base, shard records, views (encoders and
+recipes come with MAE and SimCLR)."""
