@@ -44,7 +44,7 @@ def test_outputs_have_the_size_asked_and_the_inputs_range():
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_it_crops_on_jax_and_torch(backend):
+def test_crops_and_views_run_on_jax_and_torch(backend):
     code = (
         "import numpy as np\n"
         "from keras import ops\n"
@@ -53,8 +53,36 @@ def test_it_crops_on_jax_and_torch(backend):
         "out = ops.convert_to_numpy(RandomResizedCrop(24, 20, seed=0)(x))\n"
         "assert out.shape == (4, 24, 20, 3) and 0 <= out.min() and out.max() <= 255\n"
         "assert not np.allclose(out[0], out[1])\n"
+        "from ssl_domains.api import ImageDomain\n"
+        "view = ImageDomain().views(24)(x / 255, training=True)\n"
+        "assert ops.convert_to_numpy(view).shape == (4, 24, 24, 3)\n"
         "print('ok')\n"
     )
     env = {**os.environ, "KERAS_BACKEND": backend}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0 and "ok" in done.stdout, done.stderr[-3000:]
+
+
+def test_a_view_is_an_augmented_image_of_the_size_asked_in_range():
+    from ssl_domains.api import ImageDomain
+
+    images = np.random.default_rng(0).uniform(0, 1, (6, 48, 48, 3)).astype("float32")
+    view = ImageDomain().views(32)
+    first, second = (ops.convert_to_numpy(view(images, training=True)) for _ in range(2))
+    assert first.shape == (6, 32, 32, 3)
+    assert first.min() >= -1e-5 and first.max() <= 1 + 1e-5
+    assert not np.allclose(first, second)  # two draws, two views
+
+
+def test_a_grayscale_domain_drops_colour_and_an_oriented_one_drops_flips():
+    from ssl_domains.api import ImageDomain
+    from ssl_domains.image.views import standard_views
+
+    class Scans(ImageDomain):
+        channels = 1
+
+    names = {type(layer).__name__ for layer in Scans().views(32).layers}
+    assert "RandomColorJitter" not in names and "RandomGrayscale" not in names
+    assert "RandomFlip" not in {type(x).__name__ for x in standard_views(32, flips=False).layers}
+    scans = np.random.default_rng(0).uniform(0, 1, (2, 40, 40, 1)).astype("float32")
+    assert ops.convert_to_numpy(Scans().views(32)(scans, training=True)).shape == (2, 32, 32, 1)

@@ -60,3 +60,12 @@ class ImageDomain(DomainAdapter):
 
     def measure(self, record) -> float:
         return 1.0
+
+    def views(self, size: int):
+        """The augmentation of one view for contrastive recipes, as a Keras model on
+        images in [0, 1]: `ssl_domains.image.views.standard_views`, without colour
+        layers for grayscale domains. Override to drop what your images must keep
+        (`flips=False` where orientation means something)."""
+        from ssl_domains.image.views import standard_views
+
+        return standard_views(size, color=self.channels == 3)

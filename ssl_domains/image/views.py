@@ -92,3 +92,38 @@ class RandomResizedCrop(keras.layers.Layer):
             "ratio": self.ratio,
             "seed": self.seed,
         }
+
+
+def standard_views(size: int, color: bool = True, flips: bool = True, seed=None):
+    """The augmentations of one SimCLR view (Chen et al., 2020, appendix A), as Keras
+    layers on images valued in [0, 1]: a random resized crop to `size`, a horizontal
+    flip, colour jitter of strength 0.5 (brightness, contrast and saturation 0.4, hue
+    0.1) and a random grayscale with probability 0.2, then a Gaussian blur.
+
+    `color=False` leaves out the colour layers (grayscale scans), `flips=False` the
+    flip (images whose orientation means something). Where this departs from the
+    paper: Keras's colour jitter applies to every image (the paper: 80% of them), and
+    the blur's strength is drawn per image rather than applied to half of them.
+    """
+    layers = [RandomResizedCrop(size, size, seed=seed)]
+    if flips:
+        layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
+    if color:
+        layers += [
+            keras.layers.RandomColorJitter(
+                value_range=(0, 1),
+                brightness_factor=0.4,
+                contrast_factor=0.4,
+                saturation_factor=0.4,
+                hue_factor=0.1,
+                seed=seed,
+            ),
+            keras.layers.RandomGrayscale(factor=0.2, seed=seed),
+        ]
+    kernel = max(3, (size // 10) | 1)  # odd, about a tenth of the image, as in the paper
+    layers.append(
+        keras.layers.RandomGaussianBlur(
+            factor=1.0, kernel_size=kernel, sigma=(0.1, 2.0), value_range=(0, 1), seed=seed
+        )
+    )
+    return keras.Sequential(layers, name="view")
