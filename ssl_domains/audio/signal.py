@@ -13,12 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_domains.data.corpus_files import manifest_rows
-from ssl_domains.data.records import BadFile, BadRecord
+from ssl_domains.data.corpus_files import read_files_or_manifest
+from ssl_domains.data.records import BadRecord
 
 SAMPLE_RATE = 16_000
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
-MANIFEST_SUFFIXES = (".csv", ".jsonl")
 
 
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -92,17 +91,6 @@ def read_audio_records(
     path: Path, sample_rate: int = SAMPLE_RATE
 ) -> Iterator[np.ndarray | BadRecord]:
     """One waveform per audio file; every listed file of a manifest."""
-    suffix = path.suffix.lower()
-    if suffix in MANIFEST_SUFFIXES:
-        sources = [Path(row["path"]) for row in manifest_rows(path)]
-    elif suffix in AUDIO_SUFFIXES:
-        sources = [path]
-    else:
-        raise BadFile(f"unsupported format {suffix or '(no suffix)'!r}")
-    for source in sources:
-        try:
-            yield read_audio(source, sample_rate)
-        except ValueError as error:
-            if suffix in AUDIO_SUFFIXES:
-                raise BadFile(str(error)) from None
-            yield BadRecord(f"{source.name}: {error}")
+    yield from read_files_or_manifest(
+        path, AUDIO_SUFFIXES, lambda source: read_audio(source, sample_rate)
+    )

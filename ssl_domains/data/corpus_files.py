@@ -11,11 +11,11 @@ import csv
 import glob
 import gzip
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from ssl_domains.data.records import BadFile
+from ssl_domains.data.records import BadFile, BadRecord
 from ssl_domains.errors import UserError
 
 
@@ -81,3 +81,26 @@ def manifest_rows(path: Path) -> list[dict[str, str]]:
     for row in rows:
         row["path"] = str((path.parent / row["path"]).resolve())
     return rows
+
+
+MANIFEST_SUFFIXES = (".csv", ".jsonl")
+
+
+def read_files_or_manifest(path: Path, suffixes: Sequence[str], read_one) -> Iterator:
+    """`read_one(file)` for a file with one of `suffixes`, or for every file a CSV/JSONL
+    manifest lists. `read_one` raises `ValueError(reason)` on a file it cannot read:
+    a `BadFile` on its own, a `BadRecord` (the rest of the manifest goes on) if listed."""
+    suffix = path.suffix.lower()
+    if suffix in MANIFEST_SUFFIXES:
+        sources = [Path(row["path"]) for row in manifest_rows(path)]
+    elif suffix in suffixes:
+        sources = [path]
+    else:
+        raise BadFile(f"unsupported format {suffix or '(no suffix)'!r}")
+    for source in sources:
+        try:
+            yield read_one(source)
+        except ValueError as error:
+            if suffix in suffixes:
+                raise BadFile(str(error)) from None
+            yield BadRecord(f"{source.name}: {error}")

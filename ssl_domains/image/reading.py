@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ssl_domains.data.corpus_files import manifest_rows
-from ssl_domains.data.records import BadFile, BadRecord
+from ssl_domains.data.corpus_files import read_files_or_manifest
+from ssl_domains.data.records import BadRecord
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
-MANIFEST_SUFFIXES = (".csv", ".jsonl")
 MAX_PIXELS = 40_000_000  # about 6300 x 6300: far above any tile, far below a bomb
 
 
@@ -51,17 +50,6 @@ def read_image_records(
     """One image per image file; every listed file of a CSV/JSONL manifest (`path`
     column, relative to the manifest). A bad listed image is a `BadRecord`; a bad
     image file on its own, a `BadFile`."""
-    suffix = path.suffix.lower()
-    if suffix in MANIFEST_SUFFIXES:
-        sources = [Path(row["path"]) for row in manifest_rows(path)]
-    elif suffix in IMAGE_SUFFIXES:
-        sources = [path]
-    else:
-        raise BadFile(f"unsupported format {suffix or '(no suffix)'!r}")
-    for source in sources:
-        try:
-            yield read_image(source, channels, max_pixels)
-        except ValueError as error:
-            if suffix in IMAGE_SUFFIXES:
-                raise BadFile(str(error)) from None
-            yield BadRecord(f"{source.name}: {error}")
+    yield from read_files_or_manifest(
+        path, IMAGE_SUFFIXES, lambda source: read_image(source, channels, max_pixels)
+    )
