@@ -73,7 +73,7 @@ class AudioModality(Modality):
         """Audio files -> one zero-padded float32 batch, as the SavedModel expects."""
         import numpy as np
 
-        from ssl_domains.audio.signal import read_audio
+        from ssl_domains.audio.signal import padded_batch, read_audio
 
         waves = []
         for path in inputs:
@@ -81,7 +81,4 @@ class AudioModality(Modality):
                 waves.append(np.trim_zeros(read_audio(path), "b"))
             except ValueError as error:
                 raise UserError(f"{path}: {error}") from None
-        batch = np.zeros((len(waves), max(len(w) for w in waves)), np.float32)
-        for row, wave in enumerate(waves):
-            batch[row, : len(wave)] = wave
-        return batch
+        return padded_batch(waves)

@@ -87,6 +87,15 @@ def trim_silence(
     return wave[start:end]
 
 
+def padded_batch(waves: list[np.ndarray]) -> np.ndarray:
+    """Waveforms -> one float32 batch, shorter ones padded with trailing zeros (what a
+    served audio model takes)."""
+    batch = np.zeros((len(waves), max(len(w) for w in waves)), np.float32)
+    for row, wave in enumerate(waves):
+        batch[row, : len(wave)] = wave
+    return batch
+
+
 def read_audio_records(
     path: Path, sample_rate: int = SAMPLE_RATE
 ) -> Iterator[np.ndarray | BadRecord]:

@@ -103,11 +103,9 @@ class AudioClassification(Classification):
         return served_waveforms(waveform, self.domain.loudness_dbfs)
 
     def sample_inputs(self, data, count=8):
-        waves = self.waves(data.subset(range(min(count, len(data)))))
-        batch = np.zeros((len(waves), max(len(w) for w in waves)), np.float32)
-        for row, wave in enumerate(waves):
-            batch[row, : len(wave)] = wave
-        return [batch]
+        from ssl_domains.audio.signal import padded_batch
+
+        return [padded_batch(self.waves(data.subset(range(min(count, len(data))))))]
 
     def save(self, directory, model, info):
         """Also keep the sample rows' waveforms, so an export can be checked anywhere."""

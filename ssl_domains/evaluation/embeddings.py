@@ -10,10 +10,12 @@ def pooled_embeddings(task, data, batch_size: int = 64):
     import keras
     import numpy as np
 
+    from ssl_domains.tasks.base import real_positions
+
     pool = keras.layers.GlobalAveragePooling1D()
     vectors = []
     for x in task.inputs_only(data, batch_size):
         outputs = task.encoder.backbone(x, training=False)
-        mask = outputs["frame_mask"] if "frame_mask" in outputs else x["padding_mask"]
-        vectors.append(keras.ops.convert_to_numpy(pool(outputs["sequence_output"], mask=mask)))
+        pooled = pool(outputs["sequence_output"], mask=real_positions(x, outputs))
+        vectors.append(keras.ops.convert_to_numpy(pooled))
     return np.concatenate(vectors)

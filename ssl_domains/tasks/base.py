@@ -156,6 +156,12 @@ class Task:
         (directory / TASK_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 
 
+def real_positions(inputs, outputs):
+    """The mask of the sequence output's real positions: audio backbones say which
+    frames are real (`frame_mask`); text ones mask by token (`padding_mask`)."""
+    return outputs["frame_mask"] if "frame_mask" in outputs else inputs["padding_mask"]
+
+
 def pooled_head(encoder: Encoder, units: int, dropout: float, name: str) -> keras.Model:
     """Backbone -> masked mean over the sequence -> dropout -> dense `units`.
 
@@ -170,10 +176,8 @@ def pooled_head(encoder: Encoder, units: int, dropout: float, name: str) -> kera
         k: keras.Input(shape=v.shape[1:], dtype=v.dtype, name=k) for k, v in backbone.input.items()
     }
     outputs = backbone(inputs)
-    # Audio backbones say which frames are real; text ones mask by token.
-    mask = outputs["frame_mask"] if "frame_mask" in outputs else inputs["padding_mask"]
     pooled = keras.layers.GlobalAveragePooling1D(name="mean_pool")(
-        outputs["sequence_output"], mask=mask
+        outputs["sequence_output"], mask=real_positions(inputs, outputs)
     )
     pooled = keras.layers.Dropout(dropout)(pooled)
     outputs = keras.layers.Dense(units, name="head")(pooled)

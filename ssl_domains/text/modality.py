@@ -28,7 +28,9 @@ class TextModality(Modality):
     def example(self, record: str):
         import tensorflow as tf
 
-        return {"text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[record.encode()]))}
+        return {
+            "text": tf.train.Feature(bytes_list=tf.train.BytesList(value=[self.payload(record)]))
+        }
 
     def decode(self, serialized):
         return self.parse(serialized)["text"]
