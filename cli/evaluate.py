@@ -18,12 +18,12 @@ def source_modality(sources: list[str], domain: str, given: dict[str, str]):
     a `--column` names (`audio=...`), else that of the sources' domain (the one
     `--domain` names, or else the one the first source's preset records), text for a
     source of no domain."""
-    from ssl_domains.evaluation.probes import RANDOM_PREFIX
+    from ssl_domains.evaluation.probes import source_location
     from ssl_domains.plugin.modality import column_modality, modality_of
     from ssl_domains.plugin.registry import registry
     from ssl_domains.presets.sources import source_domain
 
-    found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain, registry())
+    found = source_domain(source_location(sources[0]), domain, registry())
     return column_modality(given) or modality_of(found)
 
 
@@ -31,11 +31,11 @@ def default_data(sources: list[str], domain: str) -> Path:
     """The labeled sample of the sources' domain (the one `--domain` names, or else the one
     the first source's preset records), for when `--data` is not given."""
     from ssl_domains.errors import UserError
-    from ssl_domains.evaluation.probes import RANDOM_PREFIX
+    from ssl_domains.evaluation.probes import source_location
     from ssl_domains.plugin.registry import registry
     from ssl_domains.presets.sources import source_domain
 
-    found = source_domain(sources[0].removeprefix(RANDOM_PREFIX), domain, registry())
+    found = source_domain(source_location(sources[0]), domain, registry())
     labels = found().sample_labels() if found else None
     if labels is None:
         raise UserError("no labeled data: pass --data FILE")
@@ -44,7 +44,9 @@ def default_data(sources: list[str], domain: str) -> Path:
 
 def evaluate(
     sources: list[str] = typer.Argument(
-        ..., help="Runs, presets or Hugging Face directories; prefix random: for a fresh copy."
+        ...,
+        help="Runs, presets or Hugging Face directories; prefix random: for a fresh copy, "
+        "raw: for the raw-input baseline.",
     ),
     compare: list[str] = typer.Option(
         None, "--compare", help="More sources, side by side; repeatable."

@@ -45,6 +45,9 @@ def finetune(
     columns: list[str] = typer.Option(
         None, "--column", help="Which column plays a role, e.g. --column text=body; repeatable."
     ),
+    shots: int = typer.Option(
+        None, "--shots", help="Train on this many rows per class; the rest validate (few-shot)."
+    ),
     domain: str = typer.Option(
         None, "--domain", help="Domain whose normalisation to apply (default: the source's)."
     ),
@@ -88,6 +91,7 @@ def finetune(
         "run.random_init": random_init,
         "data.data": str(data) if data else None,
         "data.eval_data": str(eval_data) if eval_data else None,
+        "data.shots": shots,
         "data.seq_len": seq_len,
         "train.freeze_backbone": freeze_backbone,
         "train.class_weights": class_weights,

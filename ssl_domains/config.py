@@ -130,7 +130,9 @@ class LabeledDataSection:
     tokens_column: str = "tokens"
     tags_column: str = "tags"
     audio_column: str = "path"
+    image_column: str = "path"
     validation_fraction: float = 0.2
+    shots: int = 0  # > 0: train on this many rows per class; the rest validate
     seq_len: int = 128
 
 

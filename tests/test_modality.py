@@ -1,11 +1,15 @@
-"""The modality objects: what the core does differently for text and audio, in one place."""
+"""The modality objects: what the core does differently for text, audio and images, in one
+place."""
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from ssl_domains.api import ImageDomain
 from ssl_domains.errors import UserError
 from ssl_domains.plugin.modality import column_modality, modality, signature_modality
+from ssl_domains.presets.encoder import Encoder
 
 
 def _example(serialized: bytes) -> dict:
@@ -43,9 +47,26 @@ def test_an_image_record_is_png_with_its_shape_and_decodes_to_the_same_pixels(sh
     np.testing.assert_array_equal(image.decode(tf.constant(serialized)).numpy(), pixels)
 
 
-def test_image_encoders_are_not_there_yet_and_say_so():
-    with pytest.raises(UserError, match="no image encoders yet"):
-        modality("image").build_encoder(type("D", (), {"name": "tiles"}), None, None, None, ())
+def test_an_image_encoder_is_built_for_the_domains_size_with_its_views():
+    from ssl_domains.config import RunConfig
+    from ssl_domains.image.backbones import build_image_backbone
+
+    class Tiles(ImageDomain):
+        name, image_size, channels = "tiles", 32, 1
+
+    class Recipe:
+        def build_backbone(self, size, image_size, channels):
+            return build_image_backbone(size, image_size, channels)
+
+    config = RunConfig()
+    config.model.size = "vit-nano"
+    encoder = modality("image").build_encoder(Tiles(), Recipe(), config, None, ())
+    assert encoder.info["image_size"] == 32 and encoder.info["channels"] == 1
+    assert tuple(encoder.backbone.input.shape[1:]) == (32, 32, 1)
+    images = np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 1)).astype("float32")
+    assert encoder.views(images, training=True).shape == (2, 32, 32, 1)
+    with pytest.raises(UserError, match="not an image backbone"):
+        modality("image").check_encoder(Encoder(keras.Sequential()), "some-bert")
 
 
 def test_a_modality_not_built_yet_and_a_word_that_is_none_fail_in_one_line():
@@ -58,8 +79,10 @@ def test_a_modality_not_built_yet_and_a_word_that_is_none_fail_in_one_line():
 def test_inputs_find_their_modality():
     assert signature_modality(["waveform"]).name == "audio"
     assert signature_modality(["text"]).name == "text"
+    assert signature_modality(["image_bytes"]).name == "image"
     assert signature_modality(["text_a", "text_b"]) is None
     assert column_modality({"audio": "file"}).name == "audio"
+    assert column_modality({"image": "file"}).name == "image"
     assert column_modality({"text": "body", "label": "y"}).name == "text"
     assert column_modality({"label": "y"}) is None
 

@@ -3,8 +3,8 @@
 import numpy as np
 from conftest import run_cli
 
-from ssl_domains.data.labeled_set import LabeledSet
-from ssl_domains.evaluation.probes import evaluate_sources, few_shot
+from ssl_domains.data.labeled_set import LabeledSet, few_shot
+from ssl_domains.evaluation.probes import evaluate_sources
 
 
 def separable(shuffled: bool = False) -> LabeledSet:

@@ -19,10 +19,10 @@ import numpy as np
 import tensorflow as tf
 
 from ssl_domains.data.labeled_set import LabeledSet
+from ssl_domains.tasks.base import SAMPLES_FILE
 from ssl_domains.text.tasks.classification import Classification
 
 MAX_SECONDS = 10.0
-SAMPLES_FILE = "samples.npz"
 
 
 def waveform_inputs(waves: tf.RaggedTensor) -> dict[str, tf.Tensor]:

@@ -122,3 +122,15 @@ def stratified_split(
     except ValueError as error:
         raise UserError(f"cannot hold out {fraction:.0%} for validation: {error}") from None
     return sorted(train), sorted(validation)
+
+
+def few_shot(indices: list[int], labels, shots: int, rng) -> list[int]:
+    """Up to `shots` of `indices` per class of `labels` (indexed by row), drawn with
+    `rng` (a numpy `Generator`)."""
+    chosen = []
+    for label in sorted({labels[i] for i in indices}):
+        members = [i for i in indices if labels[i] == label]
+        chosen += [
+            int(i) for i in rng.choice(members, size=min(shots, len(members)), replace=False)
+        ]
+    return sorted(chosen)

@@ -1,8 +1,10 @@
 """Representation quality the way SSL papers measure it: probes on frozen embeddings.
 
-Each source embeds every labeled text or recording once, pooled by its modality
-(the masked mean of the backbone's sequence output over tokens or audio frames, the
-same pooling fine-tuning uses); then, for several seeds, a stratified
+Each source embeds every labeled row once, pooled by its modality (the masked mean
+of the backbone's sequence output over tokens or audio frames, the mean over an image
+backbone's feature map or tokens: the pooling fine-tuning uses). A `raw:` source is
+the baseline of raw inputs (TF-IDF of the text, log-mel statistics of the audio, the
+image's pixels). Then, for several seeds, a stratified
 split is drawn, optionally `shots` labels per class are kept for training, and a
 linear classifier (logistic regression) and a kNN classifier (cosine, k=5) are fit
 on the frozen embeddings and scored on the rest. Every source sees the same splits.
@@ -15,10 +17,16 @@ from typing import Any
 
 import numpy as np
 
-from ssl_domains.data.labeled_set import LabeledSet, class_names, stratified_split
+from ssl_domains.data.labeled_set import LabeledSet, class_names, few_shot, stratified_split
 from ssl_domains.errors import UserError
 
 RANDOM_PREFIX = "random:"
+RAW_PREFIX = "raw:"  # the source's raw inputs as features: the baseline a representation must beat
+
+
+def source_location(source: str) -> str:
+    """The run or preset a probe source names, without its `random:` or `raw:` prefix."""
+    return source.removeprefix(RANDOM_PREFIX).removeprefix(RAW_PREFIX)
 
 
 @dataclass
@@ -41,7 +49,7 @@ def load_encoder(source: str, domain: str = "", sequence_length: int | None = No
     from ssl_domains.presets.sources import resolve_source
 
     random_init = source.startswith(RANDOM_PREFIX)
-    location = resolve_source(source.removeprefix(RANDOM_PREFIX))
+    location = resolve_source(source_location(source))
     plugins = plugins or registry()
     encoder = Encoder.load(location, sequence_length, plugins.trusted_packages)
     domain = domain or encoder.info.get("domain", "")
@@ -55,26 +63,18 @@ def load_encoder(source: str, domain: str = "", sequence_length: int | None = No
     return encoder
 
 
-def embed(encoder, data: LabeledSet, modality=None, plugins=None) -> np.ndarray:
+def embed(encoder, data: LabeledSet, modality=None, plugins=None, raw=False) -> np.ndarray:
     """One vector per row, pooled by `modality` (default: the one of the encoder's
     domain, named in `plugins`): the masked mean of the backbone's sequence output over
-    tokens, or frames."""
+    tokens, or frames. `raw`: the modality's raw-input features instead
+    (`Modality.raw_features`), prepared as the encoder prepares its inputs."""
     from ssl_domains.plugin.modality import modality_of
     from ssl_domains.plugin.registry import registry
 
     if modality is None:
         name = encoder.info.get("domain", "")
         modality = modality_of((plugins or registry()).domain(name) if name else None)
-    return modality.embed(encoder, data)
-
-
-def few_shot(indices: list[int], labels: np.ndarray, shots: int, rng) -> list[int]:
-    """Up to `shots` indices per class, drawn from `indices`."""
-    chosen = []
-    for label in np.unique(labels[indices]):
-        members = [i for i in indices if labels[i] == label]
-        chosen += list(rng.choice(members, size=min(shots, len(members)), replace=False))
-    return sorted(chosen)
+    return modality.raw_features(encoder, data) if raw else modality.embed(encoder, data)
 
 
 def score_probes(train_x, train_y, test_x, test_y, k: int = 5) -> dict[str, float]:
@@ -134,7 +134,8 @@ def evaluate_sources(
         splits.append((train, test))
     results = []
     for source in sources:
-        vectors = embed(load_encoder(source, domain, plugins=plugins), data, modality, plugins)
+        encoder = load_encoder(source, domain, plugins=plugins)
+        vectors = embed(encoder, data, modality, plugins, raw=source.startswith(RAW_PREFIX))
         result = ProbeResult(source)
         for train, test in splits:
             for key, value in score_probes(

@@ -1,5 +1,6 @@
 """`export`: a fine-tuned model as a SavedModel that serves raw inputs, or as Keras
-files, or as a keras-hub preset.
+files, or as a keras-hub preset; a pretraining run as an embedding SavedModel
+(`ssl_domains.export.embedding`).
 
 A SavedModel is TensorFlow, so export always runs on the TensorFlow backend; the
 weights a JAX or PyTorch run saved load there unchanged. Its `serving_default`
@@ -52,10 +53,16 @@ def export(source: str | Path, fmt: str, out: str | Path) -> ExportResult:
     if out.exists() and any(out.iterdir()) if out.is_dir() else out.exists():
         raise UserError(f"{out} exists and is not empty; choose another --out")
     select_backend("tensorflow")
+    from ssl_domains.export.embedding import is_pretraining_run, write_embedding_model
     from ssl_domains.plugin.registry import registry
     from ssl_domains.tasks.base import MODEL_FILE, TASK_FILE, load_finetuned
 
     started = time.perf_counter()
+    if is_pretraining_run(source):
+        if fmt != "saved_model":
+            raise UserError(f"{source} is a pretraining run: export its preset/ as it is")
+        difference, samples = write_embedding_model(source, out, registry())
+        return ExportResult(out, fmt, time.perf_counter() - started, difference, samples)
     task, model = load_finetuned(source, registry().trusted_packages)
     if fmt == "preset":
         task.encoder.save(out)
@@ -114,14 +121,14 @@ def sample_rows(task, source):
     import json
 
     from ssl_domains.data.labeled_set import LabeledSet
-    from ssl_domains.tasks.base import TASK_FILE
+    from ssl_domains.tasks.base import SAMPLES_FILE, TASK_FILE
 
     meta = json.loads((Path(source) / TASK_FILE).read_text())
     columns = meta["samples"]
-    waves = Path(source) / "samples.npz"
-    if waves.is_file():  # audio: the decoded waveforms fine-tuning kept
-        with np.load(waves) as saved:
-            columns["audio"] = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+    saved_inputs = Path(source) / SAMPLES_FILE
+    if saved_inputs.is_file():  # audio waveforms or encoded images that fine-tuning kept
+        with np.load(saved_inputs) as saved:
+            columns[task.roles[0]] = [saved[f"arr_{i}"] for i in range(len(saved.files))]
     return LabeledSet("samples", columns)
 
 

@@ -22,6 +22,9 @@ class ImageDomain(DomainAdapter):
         channels: 3 (RGB) or 1 (grayscale); images are converted to it.
         min_size: images with a shorter side are dropped (thumbnails, icons).
         max_pixels: images whose header claims more pixels are skipped undecoded.
+        image_size: the side of the square images recipes train on (the shorter side
+            is resized to it, then the centre cropped); a ViT's patch size must
+            divide it.
 
     Examples:
 
@@ -43,6 +46,7 @@ class ImageDomain(DomainAdapter):
     channels: ClassVar[int] = 3
     min_size: ClassVar[int] = 8
     max_pixels: ClassVar[int] = 40_000_000
+    image_size: ClassVar[int] = 224
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Any]:
         from ssl_domains.image.reading import read_image_records

@@ -1,10 +1,9 @@
-"""`ImageModality`: images as shard records.
+"""`ImageModality`: images as shard records, image backbones, pooling and serving.
 
-Only the storage half exists yet: a cleaned image (uint8 `(height, width, channels)`)
-is stored as PNG with its shape, and decodes back to the same pixels, so an image
-domain's corpus prepares, deduplicates and splits like any other. Encoders, pooling,
-serving and `predict` for images arrive with the image recipes (MAE, SimCLR); until
-then they raise a one-line `UserError`, before a run writes anything.
+A cleaned image (uint8 `(height, width, channels)`) is stored as PNG with its shape
+and decodes back to the same pixels. Encoders are keras-hub image backbones (ViT or
+ResNet) behind an `ImageConverter`, trained on squares of the domain's `image_size`;
+a served model takes encoded image files (PNG or JPEG strings).
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ from typing import ClassVar
 
 from ssl_domains.errors import UserError
 from ssl_domains.plugin.modality import Modality
-
-NOT_YET = "ssl-domains has no image encoders yet (they come with the MAE and SimCLR recipes)"
 
 
 class ImageModality(Modality):
@@ -67,10 +64,57 @@ class ImageModality(Modality):
         return tf.reshape(image, tf.cast(shape, tf.int32))
 
     def build_encoder(self, domain, recipe, config, train_records, trusted):
-        raise UserError(f"cannot pretrain {domain.name}: {NOT_YET}")
+        """A fresh backbone of the recipe's `--size` for the domain's image size and
+        channels, or a keras-hub image preset `--from` (its own converter kept)."""
+        from ssl_domains.image.pixels import fresh_converter
+        from ssl_domains.presets.encoder import Encoder
+        from ssl_domains.presets.sources import resolve_source
 
-    def embed(self, encoder, data, batch_size: int = 64):
-        raise UserError(f"cannot embed images: {NOT_YET}")
+        if config.model.source:
+            encoder = Encoder.load(resolve_source(config.model.source), trusted=trusted)
+            self.check_encoder(encoder, config.model.source)
+        else:
+            size, channels = domain.image_size, domain.channels
+            backbone = recipe.build_backbone(config.model.size, image_size=size, channels=channels)
+            encoder = Encoder(backbone, sequence_length=0, converter=fresh_converter(size))
+        self.adopt_domain(encoder, domain, replace=True)
+        return encoder
+
+    def adopt_domain(self, encoder, domain, replace: bool) -> None:
+        """The image size and channels the backbone takes, and the domain's views."""
+        from ssl_domains.image.backbones import image_shape
+        from ssl_domains.image.pixels import fresh_converter
+
+        height, width, channels = image_shape(encoder.backbone)
+        if height is None or height != width:  # a fully convolutional preset: the domain's
+            height = encoder.info.get("image_size") if not replace else None
+            height = height or domain.image_size
+        encoder.info["image_size"], encoder.info["channels"] = int(height), int(channels or 3)
+        if encoder.converter is None:
+            encoder.converter = fresh_converter(int(height))
+        encoder.views = domain.views(int(height))
+
+    def check_encoder(self, encoder, source: str) -> None:
+        shape = getattr(encoder.backbone, "image_shape", None)
+        if shape is None:
+            kind = type(encoder.backbone).__name__
+            raise UserError(f"{source} holds a {kind}, not an image backbone")
+
+    def embedding_task(self, encoder):
+        from ssl_domains.image.tasks import ImageClassification
+
+        return ImageClassification(encoder, ["_"])
+
+    def raw_features(self, encoder, data):
+        """The pixels of each image as the backbone would see them: the encoder's
+        square of `image_size`, in [0, 1], flattened."""
+        import tensorflow as tf
+
+        from ssl_domains.image.pixels import decode_bytes
+
+        task = self.embedding_task(encoder)
+        pixels = decode_bytes(tf.constant(task.encoded(data)), task.channels, task.size)
+        return pixels.numpy().reshape(len(data), -1)
 
     def signature(self):
         import tensorflow as tf
@@ -97,5 +141,17 @@ class ImageModality(Modality):
         result.histograms["resolution (height x width), most common"] = dict(sizes.most_common(10))
         result.histograms["channels, as stored"] = dict(sorted(channels.items()))
 
+    def serving_inputs(self, records):
+        from ssl_domains.image.tasks import png_bytes
+
+        return [png_bytes(record) for record in records]
+
     def predict_inputs(self, inputs: list[str]):
-        raise UserError(f"cannot predict on images: {NOT_YET}")
+        """Image files -> their bytes, as a client sends them to the SavedModel."""
+        batch = []
+        for path in inputs:
+            try:
+                batch.append(open(path, "rb").read())
+            except OSError as error:
+                raise UserError(f"cannot read {path}: {error.strerror or error}") from None
+        return batch

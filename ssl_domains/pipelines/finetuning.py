@@ -13,11 +13,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from rich.console import Console
 
 from ssl_domains.backend import select_backend
 from ssl_domains.config import FinetuneConfig
-from ssl_domains.data.labeled_set import LabeledSet, read_labeled, stratified_split
+from ssl_domains.data.labeled_set import LabeledSet, few_shot, read_labeled, stratified_split
 from ssl_domains.errors import UserError
 from ssl_domains.plugin.registry import Registry, registry
 from ssl_domains.presets.sources import resolve_source, source_domain
@@ -110,9 +111,22 @@ def read_splits(config: FinetuneConfig, task_cls, plugins) -> tuple[LabeledSet, 
     if not data.data:
         data.data = default_data(config, plugins)
     rows = read_labeled(data.data, columns)
+    stratify = task_cls.stratify_by(rows)
+    if data.shots:
+        if stratify is None:
+            raise UserError(f"--shots needs classes; {task_cls.name} has none")
+        rng = np.random.default_rng(config.run.seed)
+        train = few_shot(list(range(len(rows))), stratify, data.shots, rng)
+        if data.eval_data:
+            return rows.subset(train), read_labeled(data.eval_data, columns)
+        rest = sorted(set(range(len(rows))) - set(train))
+        if not rest:
+            raise UserError(
+                f"{data.data}: no rows left to validate on after {data.shots} per class"
+            )
+        return rows.subset(train), rows.subset(rest)
     if data.eval_data:
         return rows, read_labeled(data.eval_data, columns)
-    stratify = task_cls.stratify_by(rows)
     train, validation = stratified_split(
         stratify, len(rows), data.validation_fraction, config.run.seed
     )

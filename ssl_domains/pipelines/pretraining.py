@@ -95,6 +95,7 @@ def build_encoder(
     init = run.path / INIT_DIR
     if (init / "config.json").is_file():
         encoder = Encoder.load(str(init), config.data.seq_len, trusted)
+        modality_of(domain).adopt_domain(encoder, domain, replace=False)  # what is not saved
     else:
         encoder = modality_of(domain).build_encoder(domain, recipe, config, train_records, trusted)
         encoder.info.update(domain=domain.name, recipe=recipe.name)

@@ -93,13 +93,31 @@ class Modality:
 
     # -- evaluation and serving -----------------------------------------------------
 
+    def embedding_task(self, encoder):
+        """The default task on `encoder`, without labels: what featurises raw inputs
+        and pools the backbone's outputs (`Task.embed_batch`) for probes and embedding
+        exports."""
+        raise NotImplementedError
+
     def embed(self, encoder, data, batch_size: int = 64):
-        """One vector per row of `data` (a `LabeledSet`): the backbone's sequence output,
-        mean-pooled over real positions, as fine-tuning heads pool it."""
+        """One vector per row of `data` (a `LabeledSet`), pooled as fine-tuning heads
+        pool (`Task.embed_batch`)."""
+        from ssl_domains.evaluation.embeddings import pooled_embeddings
+
+        return pooled_embeddings(self.embedding_task(encoder), data, batch_size)
+
+    def raw_features(self, encoder, data):
+        """Features of the raw inputs of `data`, prepared as `encoder` prepares them:
+        the baseline a learned representation must beat in probes (`raw:` sources)."""
         raise NotImplementedError
 
     def signature(self) -> list[Any]:
         """The `tf.TensorSpec`s of a served model's raw inputs."""
+        raise NotImplementedError
+
+    def serving_inputs(self, records: list[Any]):
+        """Decoded shard records (as `decode` gives them, in numpy) -> one batch of the
+        raw inputs a served model takes, for checking an export."""
         raise NotImplementedError
 
     def predict_inputs(self, inputs: list[str]):

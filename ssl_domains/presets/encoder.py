@@ -56,6 +56,9 @@ class Encoder:
         info: provenance saved with the preset (domain, recipe, source).
         converter: keras-hub's `ImageConverter` or `AudioConverter` of an image or
             audio preset (resizing and rescaling, or features), else None.
+        views: the domain's training-time augmentation of images (a Keras model on
+            images in [0, 1], `ImageDomain.views`), for recipes that compare views.
+            Not saved: a run sets it from its domain.
 
     Examples:
 
@@ -73,6 +76,7 @@ class Encoder:
     sequence_length: int = 128
     info: dict[str, Any] = field(default_factory=dict)
     converter: Any = None
+    views: Any = None
 
     def save(self, preset_dir: str | Path) -> None:
         preset_dir = Path(preset_dir)

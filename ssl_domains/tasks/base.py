@@ -22,6 +22,7 @@ from ssl_domains.presets.encoder import Encoder
 
 TASK_FILE = "task.json"
 MODEL_FILE = "model.keras"
+SAMPLES_FILE = "samples.npz"  # sample inputs a task keeps decoded (waveforms, encoded images)
 
 
 class Task:
@@ -115,6 +116,14 @@ class Task:
 
     def decode(self, outputs: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError
+
+    def embed_batch(self, inputs):
+        """The frozen representation of featurised `inputs`, one vector per row: the
+        backbone's sequence output averaged over real positions (tokens, or audio
+        frames), as `pooled_head` pools. Probes and embedding exports use it."""
+        outputs = self.encoder.backbone(inputs, training=False)
+        pool = keras.layers.GlobalAveragePooling1D()
+        return pool(outputs["sequence_output"], mask=real_positions(inputs, outputs))
 
     def report(self, data: LabeledSet, predictions: dict[str, np.ndarray]) -> dict[str, Any]:
         raise NotImplementedError

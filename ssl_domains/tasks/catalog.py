@@ -56,3 +56,6 @@ AUDIO_CLASSIFICATION = TaskEntry(
     "classification", "audio", "audio-classification", "ssl_domains.audio.tasks:AudioClassification"
 )
 CTC = TaskEntry("ctc", "audio", "ctc", "ssl_domains.audio.tasks:CTCRecognition")
+IMAGE_CLASSIFICATION = TaskEntry(
+    "classification", "image", "image-classification", "ssl_domains.image.tasks:ImageClassification"
+)

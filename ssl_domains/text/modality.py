@@ -52,16 +52,26 @@ class TextModality(Modality):
         if encoder.tokenizer is None:
             raise UserError(f"{source} has no tokenizer; text models need one")
 
-    def embed(self, encoder, data, batch_size: int = 64):
-        from ssl_domains.evaluation.embeddings import pooled_embeddings
+    def embedding_task(self, encoder):
         from ssl_domains.text.tasks.classification import Classification
 
-        return pooled_embeddings(Classification(encoder, ["_"]), data, batch_size)
+        return Classification(encoder, ["_"])
+
+    def raw_features(self, encoder, data):
+        """TF-IDF of word unigrams and bigrams of the normalised texts."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        normalized = encoder.normalize(self.predict_inputs(data.columns["text"]))
+        texts = [text.decode() for text in normalized.numpy()]
+        return TfidfVectorizer(ngram_range=(1, 2)).fit_transform(texts).toarray()
 
     def signature(self):
         import tensorflow as tf
 
         return [tf.TensorSpec([None], tf.string, name="text")]
+
+    def serving_inputs(self, records):
+        return [record.decode("utf-8") for record in records]
 
     def predict_inputs(self, inputs: list[str]):
         import tensorflow as tf

@@ -1,0 +1,70 @@
+"""From stored images to what a backbone takes, in TensorFlow ops for tf.data and
+serving alike, so training, probes and a SavedModel see the same pixels.
+
+An image becomes a square of side `size` (the shorter side resized to `size`, then
+the centre cropped), float32 in [0, 1]: the range views work in. The encoder's
+keras-hub `ImageConverter` then maps it to what the backbone was trained on
+(`to_backbone`): for a fresh backbone a plain [0, 1] scale, for a preset its own
+rescaling and normalisation.
+"""
+
+from __future__ import annotations
+
+
+def square(image, size: int):
+    """uint8 `[h, w, c]` (or a batch `[b, h, w, c]`) -> float32 `[.., size, size, c]`
+    in [0, 1]: shorter side resized to `size` (antialiased), centre crop."""
+    import tensorflow as tf
+
+    shape = tf.shape(image)
+    height, width = tf.cast(shape[-3], tf.float32), tf.cast(shape[-2], tf.float32)
+    factor = float(size) / tf.minimum(height, width)
+    new_height = tf.maximum(size, tf.cast(tf.round(height * factor), tf.int32))
+    new_width = tf.maximum(size, tf.cast(tf.round(width * factor), tf.int32))
+    pixels = tf.image.resize(
+        tf.cast(image, tf.float32) / 255.0, [new_height, new_width], antialias=True
+    )
+    top, left = (new_height - size) // 2, (new_width - size) // 2
+    cropped = pixels[..., top : top + size, left : left + size, :]
+    return tf.clip_by_value(tf.ensure_shape(cropped, [*cropped.shape[:-3], size, size, None]), 0, 1)
+
+
+def square_batches(records, size: int, batch_size: int, training: bool, seed: int = 0):
+    """Batches `[b, size, size, c]` in [0, 1] of a dataset of uint8 images.
+
+    Training batches are shuffled, endless and full, so a small corpus still fills
+    them; evaluation batches are one pass, cached."""
+    import tensorflow as tf
+
+    images = records.map(lambda image: square(image, size), num_parallel_calls=tf.data.AUTOTUNE)
+    if training:
+        images = images.repeat().shuffle(1024, seed=seed)
+        return images.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return images.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
+
+
+def decode_bytes(encoded, channels: int, size: int):
+    """A batch of encoded images (PNG, JPEG, WebP, BMP, GIF strings) -> `[b, size,
+    size, channels]` in [0, 1]; what a SavedModel's `serving_default` runs."""
+    import tensorflow as tf
+
+    def one(data):
+        image = tf.io.decode_image(data, channels=channels, expand_animations=False)
+        return square(image, size)
+
+    return tf.map_fn(
+        one, encoded, fn_output_signature=tf.TensorSpec([size, size, channels], tf.float32)
+    )
+
+
+def fresh_converter(size: int):
+    """The `ImageConverter` of a fresh backbone: [0, 255] pixels to [0, 1], `size`
+    square (images arrive that size already; a preset's converter may differ)."""
+    import keras_hub
+
+    return keras_hub.layers.ImageConverter(image_size=(size, size), scale=1.0 / 255.0)
+
+
+def to_backbone(converter, images):
+    """Images in [0, 1] -> the backbone's input, through the encoder's converter."""
+    return converter(images * 255.0)
