@@ -59,7 +59,7 @@ def write_embedding_model(source: str | Path, out: Path, plugins) -> tuple[float
     import keras
     import tensorflow as tf
 
-    from ssl_domains.export.saved_model import TOLERANCE
+    from ssl_domains.export.parity import check_parity
 
     task, modality, samples = embedding_parts(source, plugins)
     expected = embeddings(task, tf.constant(samples)).numpy()  # also builds every layer
@@ -79,10 +79,4 @@ def write_embedding_model(source: str | Path, out: Path, plugins) -> tuple[float
     serving = tf.saved_model.load(str(out)).signatures["serving_default"]
     name = modality.signature()[0].name
     exported = serving(**{name: tf.constant(samples)})["embedding"].numpy()
-    difference = float(np.max(np.abs(exported - expected)))
-    if not difference <= TOLERANCE:
-        raise RuntimeError(
-            f"SavedModel embeddings differ from the Keras encoder's by {difference:.2e} "
-            f"(> {TOLERANCE:g}); the export at {out} is not trustworthy"
-        )
-    return difference, len(expected)
+    return check_parity(exported, expected, out, "embeddings"), len(expected)

@@ -21,9 +21,9 @@ import numpy as np
 
 from ssl_domains.backend import select_backend
 from ssl_domains.errors import UserError
+from ssl_domains.export.parity import check_parity
 
 FORMATS = ("saved_model", "keras", "preset")
-TOLERANCE = 1e-5
 
 
 @dataclass
@@ -75,7 +75,7 @@ def export(source: str | Path, fmt: str, out: str | Path) -> ExportResult:
         return ExportResult(out, fmt, time.perf_counter() - started)
     data = sample_rows(task, source)
     write_saved_model(task, model, out, data)
-    difference = check_parity(task, model, out, data)
+    difference = check_saved_model(task, model, out, data)
     return ExportResult(out, fmt, time.perf_counter() - started, difference, len(data))
 
 
@@ -132,7 +132,7 @@ def sample_rows(task, source):
     return LabeledSet("samples", columns)
 
 
-def check_parity(task, model, out: Path, data) -> float:
+def check_saved_model(task, model, out: Path, data) -> float:
     """Max |SavedModel - Keras| on `data`; raises if above the tolerance."""
     import tensorflow as tf
 
@@ -141,11 +141,4 @@ def check_parity(task, model, out: Path, data) -> float:
     samples = task.sample_inputs(data)
     inputs = {name: tf.constant(values) for name, values in zip(names, samples, strict=True)}
     exported = serving(**inputs)[task.parity_key].numpy()
-    expected = task.predict(model, data)[task.parity_key]
-    difference = float(np.max(np.abs(exported - expected)))
-    if not difference <= TOLERANCE:
-        raise RuntimeError(
-            f"SavedModel outputs differ from the Keras model's by {difference:.2e} "
-            f"(> {TOLERANCE:g}); the export at {out} is not trustworthy"
-        )
-    return difference
+    return check_parity(exported, task.predict(model, data)[task.parity_key], out)

@@ -66,5 +66,19 @@ def fresh_converter(size: int):
 
 
 def to_backbone(converter, images):
-    """Images in [0, 1] -> the backbone's input, through the encoder's converter."""
-    return converter(images * 255.0)
+    """Images in [0, 1] -> the backbone's input: the encoder's converter's resize,
+    scale and offset, in `keras.ops`. (Calling the converter itself would run it on
+    the CPU under TensorFlow, as keras-hub places preprocessing; this stays on the
+    device that trains.)"""
+    import numpy as np
+    from keras import ops
+
+    pixels = images * 255.0
+    size = tuple(converter.image_size or ())
+    if size and tuple(pixels.shape[1:3]) != size:
+        pixels = ops.image.resize(pixels, size)
+    if converter.scale is not None:
+        pixels = pixels * np.asarray(converter.scale, "float32")  # a number, or per channel
+    if converter.offset is not None:
+        pixels = pixels + np.asarray(converter.offset, "float32")
+    return pixels
