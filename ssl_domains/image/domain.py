@@ -4,11 +4,42 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ssl_domains.data.records import ReadOptions
+from ssl_domains.errors import UserError
 from ssl_domains.plugin.domain_adapter import DomainAdapter
+
+if TYPE_CHECKING:
+    from ssl_domains.data.deduplicator import HashKey
+
+MAX_HAMMING = 16  # beyond it, different photographs start to pass for copies
+
+
+@dataclass
+class ImageOptions:
+    """Options of every image domain (its `[domain]` section); a domain with options of
+    its own subclasses this dataclass to keep them.
+
+    Args:
+        near_duplicates: also drop near duplicates of images already kept: the same
+            picture resized, re-encoded or a little brighter, found by a perceptual hash
+            (`ssl_domains.image.perceptual_hash.dhash`). Off by default: a corpus of
+            tiles or frames can hold distinct images that hash alike (flat tiles, a
+            static scene), and which images are copies is for the user to decide.
+            `data.near_duplicates = false` turns it off as it does for text.
+        hamming: images whose 64-bit hashes differ in this many bits or fewer are near
+            duplicates (0 to 16); copies differ in a few, different pictures in about 32.
+    """
+
+    near_duplicates: bool = False
+    hamming: int = 6
+
+    def validate(self) -> None:
+        if not 0 <= self.hamming <= MAX_HAMMING:
+            raise UserError(f"domain.hamming must be 0 to {MAX_HAMMING} bits, got {self.hamming}")
 
 
 class ImageDomain(DomainAdapter):
@@ -16,7 +47,8 @@ class ImageDomain(DomainAdapter):
 
     The core reads PNG, JPEG, WebP and BMP files (folders are searched recursively,
     so class sub-folders are simply more images) and CSV/JSONL manifests with a
-    `path` column; exact duplicates (same pixels) are dropped.
+    `path` column; exact duplicates (same pixels) are dropped, and near duplicates too
+    with the option `near_duplicates` (`ImageOptions`).
 
     Class attributes:
         channels: 3 (RGB) or 1 (grayscale); images are converted to it.
@@ -47,6 +79,7 @@ class ImageDomain(DomainAdapter):
     min_size: ClassVar[int] = 8
     max_pixels: ClassVar[int] = 40_000_000
     image_size: ClassVar[int] = 224
+    Config: ClassVar[type] = ImageOptions
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Any]:
         from ssl_domains.image.reading import read_image_records
@@ -56,11 +89,18 @@ class ImageDomain(DomainAdapter):
     def quality(self, record) -> str | None:
         return "too_small" if min(record.shape[:2]) < self.min_size else None
 
-    def dedup_key(self, record) -> str:
-        """Exact duplicates only: the digest of the shape and pixels (one "word")."""
+    def dedup_key(self, record) -> HashKey:
+        """The digest of the shape and pixels, for exact duplicates; with the option
+        `near_duplicates`, the image's dHash too, for near duplicates."""
+        from ssl_domains.data.deduplicator import HashKey  # datasketch: not on plugin import
+
         digest = hashlib.blake2b(str(record.shape).encode(), digest_size=16)
         digest.update(record.tobytes())
-        return digest.hexdigest()
+        if not getattr(self.config, "near_duplicates", False):
+            return HashKey(digest.hexdigest())
+        from ssl_domains.image.perceptual_hash import dhash
+
+        return HashKey(digest.hexdigest(), dhash(record), self.config.hamming)
 
     def measure(self, record) -> float:
         return 1.0
