@@ -65,6 +65,26 @@ _ON_FIRST_USE = {
     "read_labeled": "ssl_domains.data.labeled_set",
     "class_names": "ssl_domains.data.labeled_set",
     "Registry": "ssl_domains.plugin.registry",
+    # images and contrastive objectives, for image recipes
+    "IMAGE_SIZES": "ssl_domains.image.backbones",
+    "build_image_backbone": "ssl_domains.image.backbones",
+    "pooled_features": "ssl_domains.image.backbones",
+    "square_batches": "ssl_domains.image.pixels",
+    "image_epoch_steps": "ssl_domains.image.pixels",
+    "to_backbone": "ssl_domains.image.pixels",
+    "standard_views": "ssl_domains.image.views",
+    "nt_xent": "ssl_domains.objectives.losses.nt_xent",
+    "ProjectionHead": "ssl_domains.objectives.projection_head",
+    # masked image modelling (MAE): patches, masks and the reconstruction loss
+    "VIT_SIZES": "ssl_domains.image.backbones",
+    "fresh_converter": "ssl_domains.image.pixels",
+    "patchify": "ssl_domains.image.patch_masking",
+    "unpatchify": "ssl_domains.image.patch_masking",
+    "random_patch_mask": "ssl_domains.image.patch_masking",
+    "gather_patches": "ssl_domains.image.patch_masking",
+    "visible_count": "ssl_domains.image.patch_masking",
+    "masked_patch_loss": "ssl_domains.objectives.losses.masked_patches",
+    "mean_patch_prediction": "ssl_domains.objectives.losses.masked_patches",
 }
 
 __all__ = [
