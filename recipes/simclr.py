@@ -135,24 +135,17 @@ class SimCLR(Recipe):
 
     def batches(self, records, encoder, batch_size, training, seed=0):
         """`[b, S, S, C]` float32 in [0, 1]; the views are drawn inside the model."""
-        import tensorflow as tf
 
         from ssl_domains.api import square_batches
 
-        size = encoder.info["image_size"]
-        batches = square_batches(records, size, batch_size, training, seed)
-        if training:
-            return batches
-        batches = batches.take(self.config.validation_batches)
-        count = sum(1 for _ in batches)
-        return batches.apply(tf.data.experimental.assert_cardinality(count))
+        size, channels = int(encoder.info["image_size"]), int(encoder.info["channels"])
+        limit = self.config.validation_batches
+        return square_batches(records, size, batch_size, training, seed, channels, limit)
 
     def epoch_steps(self, records, encoder, batch_size):
-        """Full batches in one pass over `records` (training batches are endless)."""
-        count = int(records.cardinality())
-        if count < 0:  # unknown or infinite: count them
-            count = sum(1 for _ in records)
-        return max(1, count // batch_size)
+        from ssl_domains.api import image_epoch_steps
+
+        return image_epoch_steps(records, batch_size)
 
     def evaluate(self, model, batches, encoder, train_records=None):
         """Held-out contrastive accuracy (the positive ranks first of the `2n - 1` other

@@ -121,7 +121,7 @@ class BiomedicalImagingDomain(ImageDomain):
     image_size = 64
     # About two minutes of SimCLR on a 2-core CPU, to be measured: resnet-nano sees
     # 64x64 tiles at 16x16 after its stem, and small batches train well warm.
-    defaults = {"model.size": "resnet-nano", "train.steps": 300, "train.batch_size": 64}
+    defaults = {"train.steps": 300, "train.batch_size": 64}  # each recipe picks its size
 
     def sample_corpus(self) -> list[Path]:
         return [sample_dir() / "tiles"]

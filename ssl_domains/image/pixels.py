@@ -11,11 +11,15 @@ rescaling and normalisation.
 from __future__ import annotations
 
 
-def square(image, size: int):
+def square(image, size: int, channels: int | None = None):
     """uint8 `[h, w, c]` (or a batch `[b, h, w, c]`) -> float32 `[.., size, size, c]`
-    in [0, 1]: shorter side resized to `size` (antialiased), centre crop."""
+    in [0, 1]: shorter side resized to `size` (antialiased), centre crop. `channels`:
+    convert to that many (1 or 3), and fix the shape statically (records decoded from
+    shards carry their channel count as data)."""
     import tensorflow as tf
 
+    if channels is not None:
+        image = with_channels(image, channels)
     shape = tf.shape(image)
     height, width = tf.cast(shape[-3], tf.float32), tf.cast(shape[-2], tf.float32)
     factor = float(size) / tf.minimum(height, width)
@@ -26,21 +30,60 @@ def square(image, size: int):
     )
     top, left = (new_height - size) // 2, (new_width - size) // 2
     cropped = pixels[..., top : top + size, left : left + size, :]
-    return tf.clip_by_value(tf.ensure_shape(cropped, [*cropped.shape[:-3], size, size, None]), 0, 1)
+    shape = [*cropped.shape[:-3], size, size, channels]
+    return tf.clip_by_value(tf.ensure_shape(cropped, shape), 0, 1)
 
 
-def square_batches(records, size: int, batch_size: int, training: bool, seed: int = 0):
-    """Batches `[b, size, size, c]` in [0, 1] of a dataset of uint8 images.
-
-    Training batches are shuffled, endless and full, so a small corpus still fills
-    them; evaluation batches are one pass, cached."""
+def with_channels(image, channels: int):
+    """An image of 1 or 3 channels as `channels` channels (grey to RGB, or luma)."""
     import tensorflow as tf
 
-    images = records.map(lambda image: square(image, size), num_parallel_calls=tf.data.AUTOTUNE)
+    def convert(image):
+        if channels == 3:
+            return tf.concat([image] * 3, axis=-1)
+        return tf.image.rgb_to_grayscale(image)
+
+    known = image.shape[-1]
+    if known is not None:
+        return image if known == channels else convert(image)
+    return tf.cond(tf.shape(image)[-1] == channels, lambda: image, lambda: convert(image))
+
+
+def square_batches(
+    records,
+    size: int,
+    batch_size: int,
+    training: bool,
+    seed: int = 0,
+    channels: int = 3,
+    limit: int = 0,
+):
+    """Batches `[b, size, size, channels]` in [0, 1] of a dataset of uint8 images.
+
+    Training batches are shuffled, endless and full, so a small corpus still fills
+    them; evaluation batches are one pass (at most `limit` batches, if given), cached,
+    with a known length."""
+    import tensorflow as tf
+
+    images = records.map(
+        lambda image: square(image, size, channels), num_parallel_calls=tf.data.AUTOTUNE
+    )
     if training:
         images = images.repeat().shuffle(1024, seed=seed)
         return images.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
-    return images.batch(batch_size).cache().prefetch(tf.data.AUTOTUNE)
+    batches = images.batch(batch_size)
+    batches = (batches.take(limit) if limit else batches).cache()
+    count = sum(1 for _ in batches)
+    return batches.apply(tf.data.experimental.assert_cardinality(count)).prefetch(tf.data.AUTOTUNE)
+
+
+def image_epoch_steps(records, batch_size: int) -> int:
+    """Full batches in one pass over `records`, for `--epochs` (training batches of
+    `square_batches` are endless, so they cannot be counted)."""
+    count = int(records.cardinality())
+    if count < 0:  # unknown: count the records
+        count = sum(1 for _ in records)
+    return max(1, count // batch_size)
 
 
 def decode_bytes(encoded, channels: int, size: int):
@@ -50,7 +93,7 @@ def decode_bytes(encoded, channels: int, size: int):
 
     def one(data):
         image = tf.io.decode_image(data, channels=channels, expand_animations=False)
-        return square(image, size)
+        return square(image, size, channels)
 
     return tf.map_fn(
         one, encoded, fn_output_signature=tf.TensorSpec([size, size, channels], tf.float32)
