@@ -145,13 +145,15 @@ def _samples(kind: str, data: Path) -> None:
         images = data / "images"
         images.mkdir()
         rows = []
-        for i in range(20):
+        noise = np.random.default_rng(0)
+        for i in range(80):
             label = "striped" if i % 2 else "plain"
-            tile = np.full((32, 32, 3), rng.randrange(80, 200), np.uint8)
+            tile = np.full((32, 32, 3), rng.randrange(80, 200), np.float32)
             if label == "striped":
-                tile[:, ::4] = 255
+                tile[:, rng.randrange(4) :: 4] = 255
+            tile += noise.normal(0, 12, tile.shape)  # no two tiles alike
             name = f"tile-{i:02d}.png"
-            Image.fromarray(tile).save(images / name)
+            Image.fromarray(np.clip(tile, 0, 255).astype(np.uint8)).save(images / name)
             rows.append((f"images/{name}", label, f"a {label} tile"))
         _write_csv(data / "labels.csv", ["path", "label", "caption"], rows)
 
