@@ -147,6 +147,10 @@ class FinetuneTrainSection(TrainSection):
     class_weights: bool = False
     freeze_backbone: bool = False
     layer_decay: float = 1.0
+    # Steps the fresh head trains alone, encoder frozen, at head_learning_rate before
+    # the whole model does (LP-FT, Kumar et al., 2022); -1: 100 with --shots, else 0.
+    head_warmup_steps: int = -1
+    head_learning_rate: float = 5e-3
 
 
 @dataclass

@@ -118,10 +118,7 @@ class BiomedicalImagingDomain(ImageDomain):
     description = "H&E-stained microscopy tiles (64x64): nuclei, stroma and glands."
     default_recipe = "simclr"
     channels = 3
-    image_size = 64
-    # About two minutes of SimCLR on a 2-core CPU, to be measured: resnet-nano sees
-    # 64x64 tiles at 16x16 after its stem, and small batches train well warm.
-    defaults = {"train.steps": 300, "train.batch_size": 64}  # each recipe picks its size
+    image_size = 64  # the recipes' defaults (steps, batch) are sized for such tiles
 
     def sample_corpus(self) -> list[Path]:
         return [sample_dir() / "tiles"]

@@ -87,8 +87,10 @@ class MaskedAutoencoder(Recipe):
     Config = MAEConfig
     defaults = {
         "model.size": "vit-nano",
-        "train.batch_size": 32,
-        "train.steps": 2000,
+        # About 2.5 minutes on a 2-core CPU at 64 pixels; below ~1000 steps the features
+        # of vit-nano probe no better than a random ViT's (measured on biomedical-imaging).
+        "train.batch_size": 64,
+        "train.steps": 1500,
         "train.weight_decay": 0.05,  # the paper's
         "train.warmup_fraction": 0.05,  # the paper: 40 of 800 epochs
     }

@@ -26,6 +26,7 @@ from ssl_domains.tasks import resolve_task
 from ssl_domains.training.run_directory import RunDirectory
 
 REPORT_FILE = "report.json"
+FEW_SHOT_HEAD_WARMUP = 100  # steps of the head alone before a few-shot run tunes everything
 EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding", "embeddings")
 
 
@@ -205,8 +206,24 @@ def finetune(
     multipliers = None
     if train_cfg.layer_decay < 1 and not train_cfg.freeze_backbone:
         multipliers = layer_multipliers(model, encoder.backbone, train_cfg.layer_decay)
+    if train_cfg.head_warmup_steps < 0:
+        train_cfg.head_warmup_steps = FEW_SHOT_HEAD_WARMUP if config.data.shots else 0
     config.save(run.config_path)
-    fit = Trainer(run, train_cfg, console).fit(
+    trainer = Trainer(run, train_cfg, console)
+    if train_cfg.head_warmup_steps and not train_cfg.freeze_backbone:
+        warm = trainer.warm_up_head(
+            model,
+            encoder.backbone,
+            train_batches,
+            train_cfg.head_warmup_steps,
+            train_cfg.head_learning_rate,
+            task.compile_args(),
+        )
+        console.print(
+            f"head alone for {train_cfg.head_warmup_steps} steps (encoder frozen): "
+            f"loss {warm['first']:.3f} -> {warm['last']:.3f}"
+        )
+    fit = trainer.fit(
         model,
         train_batches,
         validation_batches,
