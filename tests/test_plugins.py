@@ -43,6 +43,27 @@ def test_a_scaffolded_adapter_fits_the_api_and_reads_its_sample(tmp_path, monkey
     assert (root / "README.md").is_file() and (root / f"tests/test_{name}.py").is_file()
 
 
+def test_a_scaffolded_image_plugin_pretrains_with_its_default_recipe(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    from ssl_domains.config import resolve_config
+    from ssl_domains.pipelines.pretraining import pretrain
+    from ssl_domains.plugin.registry import Plugin
+
+    root = new_plugin("slides", "image", tmp_path)
+    monkeypatch.syspath_prepend(str(root / "src"))
+    cls = importlib.import_module("ssl_domains_slides").SlidesDomain
+    plugins = Registry(
+        [*Registry.discover().plugins, Plugin("slides", "domain", "x", "d", "0", obj=cls)]
+    )
+    flags = {"run.domain": "slides", "run.dir": str(tmp_path / "run"), "train.steps": 4}
+    config = resolve_config(plugins, flags=flags, sets=["train.batch_size=8"])
+    assert (config.run.recipe, config.model.size) == ("simclr", "resnet-nano")
+    result = pretrain(config, console=Console(quiet=True), plugins=plugins, progress=False)
+    assert result.step == 4 and result.metrics["chance_accuracy"] > 0
+    assert (result.run.preset / "image_converter.json").is_file()
+
+
 def test_new_rejects_bad_names_and_existing_directories(tmp_path):
     with pytest.raises(UserError, match="lower-case"):
         new_plugin("Claims!", "text", tmp_path)
