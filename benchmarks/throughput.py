@@ -2,12 +2,13 @@
 
 Runs `ssl-domains pretrain` once per backend in a fresh process (a Keras backend is
 fixed per process) and reports the median throughput (tokens/s for text, frames/s
-for audio) over the logged windows after the first (which includes compilation),
+for audio, images/s for images) over the logged windows after the first (which includes compilation),
 the wall time of the whole command, and the held-out score next to its baseline.
 
     python benchmarks/throughput.py                       # finance, tiny, 200 steps
     python benchmarks/throughput.py --domain speech --steps 100
     python benchmarks/throughput.py --steps 400 --backends jax torch
+    python benchmarks/throughput.py --domain biomedical-imaging --recipe mae --steps 100
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ def measure(backend: str, domain: str, steps: int, extra: list[str]) -> dict:
                 ("masked_accuracy", "unigram_accuracy"),
                 ("contrastive_accuracy", "chance_accuracy"),
                 ("discriminator_accuracy", "all_original_accuracy"),
+                ("masked_loss", "mean_patch_loss"),
             )
             if k in final
         )
