@@ -183,6 +183,8 @@ def test_probes_score_frozen_audio_embeddings(speech_run, tmp_path):
         str(run),
         "--compare",
         f"random:{run}",
+        "--compare",
+        f"raw:{run}",
         "--data",
         str(KEYWORDS),
         "--seeds",
@@ -192,9 +194,21 @@ def test_probes_score_frozen_audio_embeddings(speech_run, tmp_path):
     )
     assert result.returncode == 0, result.output
     rows = json.loads(scores.read_text())
-    assert len(rows) == 2
+    assert [row["source"] for row in rows] == [str(run), f"random:{run}", f"raw:{run}"]
     for row in rows:  # 12 keywords: chance is 1/12
         assert row["linear_accuracy"]["mean"] > 1 / 12
+
+
+def test_a_speech_run_exports_an_embedding_model_for_waveforms(speech_run, tmp_path):
+    import tensorflow as tf
+
+    run, _ = speech_run
+    result = run_cli("export", str(run), "--out", str(tmp_path / "embedding"))
+    assert result.returncode == 0 and "outputs match the Keras model" in result.output
+    serving = tf.saved_model.load(str(tmp_path / "embedding")).signatures["serving_default"]
+    waves = np.random.default_rng(0).normal(0, 0.1, (2, 16_000)).astype("float32")
+    vectors = serving(waveform=tf.constant(waves))["embedding"].numpy()
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
 
 def test_a_text_task_on_a_speech_model_exits_2_naming_the_audio_tasks(speech_run, tmp_path):
