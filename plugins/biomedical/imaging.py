@@ -88,6 +88,9 @@ def sample_dir(root: Path | None = None) -> Path:
     return folder
 
 
+CROP_SCALE = 0.3
+
+
 class BiomedicalImagingDomain(ImageDomain):
     """H&E-stained microscopy tiles: 64x64 RGB, views flipped both ways, stains jittered.
 
@@ -128,10 +131,14 @@ class BiomedicalImagingDomain(ImageDomain):
         return sample_dir() / "labels.csv"
 
     def views(self, size: int):
-        """SimCLR's views (`ImageDomain.views`: crop, horizontal flip, colour jitter,
-        random grayscale, blur), and a vertical flip: a slide has no up."""
+        """SimCLR's views (crop, horizontal flip, colour jitter, random grayscale, blur)
+        with crops of at least 30% of the tile, since a microscope's magnification is
+        fixed and a nucleus's size means something, and a vertical flip: a slide has
+        no up."""
         import keras
 
-        view = super().views(size)
+        from ssl_domains.api import standard_views
+
+        view = standard_views(size, scale=(CROP_SCALE, 1.0))
         flip = keras.layers.RandomFlip("vertical")
         return keras.Sequential([*view.layers, flip], name="view")

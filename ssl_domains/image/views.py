@@ -94,18 +94,22 @@ class RandomResizedCrop(keras.layers.Layer):
         }
 
 
-def standard_views(size: int, color: bool = True, flips: bool = True, seed=None):
+def standard_views(
+    size: int, color: bool = True, flips: bool = True, seed=None, scale=(0.08, 1.0)
+):
     """The augmentations of one SimCLR view (Chen et al., 2020, appendix A), as Keras
     layers on images valued in [0, 1]: a random resized crop to `size`, a horizontal
     flip, colour jitter of strength 0.5 (brightness, contrast and saturation 0.4, hue
     0.1) and a random grayscale with probability 0.2, then a Gaussian blur.
 
     `color=False` leaves out the colour layers (grayscale scans), `flips=False` the
-    flip (images whose orientation means something). Where this departs from the
+    flip (images whose orientation means something); `scale` bounds the crop's share
+    of the image (raise its lower end where scale carries meaning, as at a
+    microscope's fixed magnification). Where this departs from the
     paper: Keras's colour jitter applies to every image (the paper: 80% of them), and
     the blur's strength is drawn per image rather than applied to half of them.
     """
-    layers = [RandomResizedCrop(size, size, seed=seed)]
+    layers = [RandomResizedCrop(size, size, scale=scale, seed=seed)]
     if flips:
         layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
     if color:
