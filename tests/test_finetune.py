@@ -197,8 +197,8 @@ def test_task_help_lists_each_task_with_its_modalities_from_the_task_classes():
     from ssl_domains.tasks import task_class, task_entries, tasks_help
 
     text = tasks_help()
-    assert "classification (text, audio)" in text and "ctc (audio)" in text
-    assert len(task_entries()) == 6
+    assert "classification (text, audio, image)" in text and "ctc (audio)" in text
+    assert len(task_entries()) == 7
     for entry in task_entries():
         cls = task_class(entry.name)
         assert (cls.name, cls.modality) == (entry.name, entry.modality)
