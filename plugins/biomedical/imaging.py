@@ -10,8 +10,9 @@ What is special about microscopy tiles:
   The views keep SimCLR's full colour jitter (brightness, contrast and saturation 0.4,
   hue 0.1) and random grayscale, so that what two views share is the morphology: the
   size, shape and arrangement of nuclei, which is what a pathologist reads;
-- magnification is fixed by the scanner, so a tile's scale is fixed too: tiles are
-  trained on at their own size, 64x64, and never resized.
+- magnification is fixed by the scanner, so a nucleus's size means something: tiles
+  are trained on at their own size, 64x64, and a view's crop keeps at least 30% of
+  the tile (SimCLR's 8% would blow a nucleus up to a stroma's size).
 
 The embedded sample is synthetic (`data/imaging/generate.py`): 1600 unlabeled tiles
 of four tissue kinds (round nuclei, aligned spindle cells, glands around a lumen,
