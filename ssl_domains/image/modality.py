@@ -33,14 +33,10 @@ class ImageModality(Modality):
         return str(record.shape).encode() + record.tobytes()
 
     def example(self, record):
-        import io
-
         import tensorflow as tf
-        from PIL import Image
 
-        pixels = record[..., 0] if record.ndim == 3 and record.shape[-1] == 1 else record
-        buffer = io.BytesIO()
-        Image.fromarray(pixels).save(buffer, format="PNG")
+        from ssl_domains.image.reading import png_bytes
+
         height, width = record.shape[:2]
         channels = record.shape[2] if record.ndim == 3 else 1
 
@@ -48,7 +44,7 @@ class ImageModality(Modality):
             return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
 
         return {
-            "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[buffer.getvalue()])),
+            "image": tf.train.Feature(bytes_list=tf.train.BytesList(value=[png_bytes(record)])),
             "height": integer(height),
             "width": integer(width),
             "channels": integer(channels),
@@ -142,7 +138,7 @@ class ImageModality(Modality):
         result.histograms["channels, as stored"] = dict(sorted(channels.items()))
 
     def serving_inputs(self, records):
-        from ssl_domains.image.tasks import png_bytes
+        from ssl_domains.image.reading import png_bytes
 
         return [png_bytes(record) for record in records]
 

@@ -44,6 +44,20 @@ def read_image(path: str | Path, channels: int = 3, max_pixels: int = MAX_PIXELS
     return pixels if pixels.ndim == 3 else pixels[..., None]
 
 
+def png_bytes(pixels: np.ndarray) -> bytes:
+    """uint8 `(height, width[, channels])` pixels as a PNG file's bytes (one channel
+    stored as grayscale)."""
+    import io
+
+    from PIL import Image
+
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def read_image_records(
     path: Path, channels: int = 3, max_pixels: int = MAX_PIXELS
 ) -> Iterator[np.ndarray | BadRecord]:

@@ -9,7 +9,6 @@ files (PNG or JPEG strings) and returns probabilities and label names.
 
 from __future__ import annotations
 
-import io
 from functools import cached_property
 from pathlib import Path
 
@@ -20,14 +19,6 @@ import tensorflow as tf
 from ssl_domains.data.labeled_set import LabeledSet
 from ssl_domains.tasks.base import SAMPLES_FILE
 from ssl_domains.text.tasks.classification import Classification
-
-
-def png_bytes(pixels: np.ndarray) -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def image_head(encoder, units: int, dropout: float, name: str) -> keras.Model:
@@ -81,7 +72,7 @@ class ImageClassification(Classification):
     def encoded(self, data: LabeledSet) -> list[bytes]:
         """Each row's image as PNG bytes: files read as pretraining reads them."""
         from ssl_domains.errors import UserError
-        from ssl_domains.image.reading import read_image
+        from ssl_domains.image.reading import png_bytes, read_image
 
         encoded = []
         root = Path(data.path).parent
@@ -110,9 +101,6 @@ class ImageClassification(Classification):
         from ssl_domains.image.backbones import pooled_features
 
         return pooled_features(self.encoder.backbone(inputs, training=False))
-
-    def serving_features(self, encoded):
-        return self.featurize(encoded)
 
     def sample_inputs(self, data, count=8):
         return [self.encoded(data.subset(range(min(count, len(data)))))]

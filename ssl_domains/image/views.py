@@ -94,9 +94,7 @@ class RandomResizedCrop(keras.layers.Layer):
         }
 
 
-def standard_views(
-    size: int, color: bool = True, flips: bool = True, seed=None, scale=(0.08, 1.0)
-):
+def standard_views(size: int, color: bool = True, flips: bool = True, seed=None, scale=(0.08, 1.0)):
     """The augmentations of one SimCLR view (Chen et al., 2020, appendix A), as Keras
     layers on images valued in [0, 1]: a random resized crop to `size`, a horizontal
     flip, colour jitter of strength 0.5 (brightness, contrast and saturation 0.4, hue
