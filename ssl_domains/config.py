@@ -66,6 +66,9 @@ class TrainSection:
     clip_norm: float = 1.0
     checkpoint_every: int = 200
     log_every: int = 10
+    # Batches whose gradients are averaged into one optimizer step: a batch N times
+    # larger in the memory of one (the optimizer's `gradient_accumulation_steps`).
+    accumulate: int = 1
     stop_at: int = 0  # stop early at this step, e.g. to fit a job slot; --resume goes on
 
 
@@ -263,7 +266,10 @@ def validate_field(key: str, value: Any) -> None:
     """Reject values no run could use, at the moment they are set."""
     if key == "run.backend" and value not in BACKENDS:
         raise UserError(f"run.backend must be one of {', '.join(BACKENDS)}, got {value!r}")
-    if key in ("train.batch_size", "data.seq_len", "train.checkpoint_every") and value < 1:
+    if (
+        key in ("train.batch_size", "data.seq_len", "train.checkpoint_every", "train.accumulate")
+        and value < 1
+    ):
         raise UserError(f"{key} must be at least 1, got {value}")
     if (
         key

@@ -129,3 +129,24 @@ def test_optimizer_args_reach_adamw_and_named_variables_skip_weight_decay(tmp_pa
     after = keras.ops.convert_to_numpy(net.layers[0].kernel)
     assert np.all(np.abs(after) < np.abs(kernel))
     assert keras.ops.convert_to_numpy(net.layers[0].bias) == pytest.approx([1.0])
+
+
+def test_accumulating_n_batches_is_one_step_on_an_n_times_larger_batch(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(96, 4)).astype("float32")
+    y = (x @ np.array([1.0, -2.0, 0.5, 3.0], "float32") + rng.normal(size=96))[:, None]
+    data = tf.data.Dataset.from_tensor_slices((x, y.astype("float32")))
+    settings = dict(learning_rate=0.1, weight_decay=0.01, clip_norm=1.0, checkpoint_every=2)
+    small = trainer(tmp_path / "small", accumulate=4, **settings)
+    accumulated = model()
+    result = small.fit(accumulated, data.batch(8), None, 3, {"loss": "mse"}, progress=False)
+    large = trainer(tmp_path / "large", **settings)
+    plain = model()
+    large.fit(plain, data.batch(32), None, 3, {"loss": "mse"}, progress=False)
+    for a, b in zip(accumulated.weights, plain.weights, strict=True):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6)
+    # Steps count optimizer steps, not batches: logs, checkpoints and the result.
+    assert result.step == 3 and int(accumulated.optimizer.iterations.numpy()) == 3
+    assert small.run.checkpoint_steps() == [2, 3]
+    assert [m["step"] for m in small.run.read_metrics() if "loss" in m] == [1, 2, 3]
+    assert abs(plain.weights[0].numpy()).sum() > 0.1  # it did train

@@ -19,8 +19,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import keras
 from keras import ops
+
+from ssl_domains.training.callbacks import StepCounter
 
 
 def embedding_std(embeddings):
@@ -56,7 +57,7 @@ def collapsed_embeddings(dims: int, fraction: float = 0.1) -> CollapseSign:
     )
 
 
-class CollapseMonitor(keras.callbacks.Callback):
+class CollapseMonitor(StepCounter):
     """Every `every` steps, check each sign on the mean of its metric over those
     steps; warn once per sign, in one line, through `say`.
 
@@ -80,15 +81,12 @@ class CollapseMonitor(keras.callbacks.Callback):
         self.say = say or _stderr_line
         self.warned: set[str] = set()
 
-    def on_train_begin(self, logs=None):
-        self.step = int(ops.convert_to_numpy(self.model.optimizer.iterations))
-
     def on_epoch_begin(self, epoch, logs=None):
         self.mark: tuple[int, dict[str, float]] = (0, {})
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        if self.step % self.every or not logs:
+        super().on_train_batch_end(batch, logs)
+        if not self.stepped or self.step % self.every or not logs:
             return
         seen, means = self.mark
         count = batch + 1

@@ -19,13 +19,20 @@ from ssl_domains.training.run_directory import RunDirectory
 
 
 class StepCounter(keras.callbacks.Callback):
-    """Base: `self.step` is the global optimizer step after each batch."""
+    """Base: `self.step` is the global optimizer step after each batch, and
+    `self.stepped` whether that batch completed a step. With gradient accumulation
+    (`train.accumulate = N`) the optimizer steps once every N batches."""
 
     def on_train_begin(self, logs=None):
+        self.per_step = self.model.optimizer.gradient_accumulation_steps or 1
         self.step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        self.batches = self.step * self.per_step  # a fit starts on a step boundary
+        self.stepped = False
 
     def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
+        self.batches += 1
+        self.step, partial = divmod(self.batches, self.per_step)
+        self.stepped = partial == 0
 
 
 class StopAtStep(StepCounter):
@@ -37,7 +44,7 @@ class StopAtStep(StepCounter):
 
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
-        if self.step >= self.total_steps:
+        if self.stepped and self.step >= self.total_steps:
             self.model.stop_training = True
 
 
@@ -74,7 +81,7 @@ class MetricsLog(StepCounter):
 
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
-        if self.step % self.every:
+        if not self.stepped or self.step % self.every:
             return
         seen, means, started = self.mark
         now, count = time.perf_counter(), batch + 1
@@ -119,7 +126,7 @@ class StepCheckpoint(StepCounter):
         super().on_train_batch_end(batch, logs)
         if not math.isfinite(float((logs or {}).get("loss", 0.0))):
             self.healthy = False
-        if self.healthy and self.step % self.every == 0:
+        if self.healthy and self.stepped and self.step % self.every == 0:
             self.save(logs)
 
     def on_train_end(self, logs=None):

@@ -38,9 +38,11 @@ class Trainer:
     """Fit a model for a number of optimizer steps, checkpointing into a run directory.
 
     AdamW with decoupled weight decay, linear warm-up then cosine decay, global-norm
-    gradient clipping. A fit is cut into "epochs" of `checkpoint_every` steps, so
-    validation runs and checkpoints land on the same steps, and a resumed fit
-    restarts at a checkpoint with the optimizer state and step counter it had.
+    gradient clipping, and optionally gradient accumulation (`train.accumulate`
+    batches a step, through the optimizer's own `gradient_accumulation_steps`).
+    A fit is cut into "epochs" of `checkpoint_every` steps, so validation runs and
+    checkpoints land on the same steps, and a resumed fit restarts at a checkpoint
+    with the optimizer state and step counter it had.
 
     Args:
         run: the run directory to write checkpoints, logs and metrics into.
@@ -82,11 +84,18 @@ class Trainer:
         extra: dict[str, Any] | None = None,
     ) -> keras.optimizers.Optimizer:
         """AdamW on the run's schedule; `extra` (a recipe's `optimizer_args`) overrides
-        its arguments and may name variables to leave out of weight decay."""
+        its arguments and may name variables to leave out of weight decay.
+
+        With accumulation, Keras evaluates a schedule at the batch count, not the step
+        count (`BaseOptimizer._get_current_learning_rate`), so it is wrapped to see
+        steps: each update then has the rate of the same step without accumulation."""
+        accumulate = self.train.accumulate
+        schedule = self.schedule(total_steps)
         args = dict(
-            learning_rate=self.schedule(total_steps),
+            learning_rate=PerStep(schedule, accumulate) if accumulate > 1 else schedule,
             weight_decay=self.train.weight_decay,
             global_clipnorm=self.train.clip_norm or None,
+            gradient_accumulation_steps=accumulate if accumulate > 1 else None,
         )
         args.update(extra or {})
         undecayed = args.pop("exclude_from_weight_decay", None)
@@ -145,7 +154,7 @@ class Trainer:
                 validation_data=validation_batches,
                 initial_epoch=start // interval,
                 epochs=start // interval + math.ceil((total_steps - start) / interval),
-                steps_per_epoch=interval,
+                steps_per_epoch=interval * self.train.accumulate,  # batches
                 callbacks=callbacks,
                 shuffle=False,  # the recipe's tf.data pipeline shuffles
                 verbose=0,
@@ -218,6 +227,29 @@ class Trainer:
         model.optimizer.build(model.trainable_variables)
         model.load_weights(str(path))
         return int(keras.ops.convert_to_numpy(model.optimizer.iterations)) or step
+
+
+@keras.saving.register_keras_serializable(package="ssl_domains")
+class PerStep(keras.optimizers.schedules.LearningRateSchedule):
+    """A schedule over optimizer steps, for an optimizer that counts batches (one
+    step every `accumulate` of them)."""
+
+    def __init__(self, schedule, accumulate: int):
+        self.schedule, self.accumulate = schedule, accumulate
+
+    def __call__(self, batches):
+        return self.schedule(keras.ops.floor_divide(batches, self.accumulate))
+
+    def get_config(self):
+        return {
+            "schedule": keras.saving.serialize_keras_object(self.schedule),
+            "accumulate": self.accumulate,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        schedule = keras.saving.deserialize_keras_object(config["schedule"])
+        return cls(schedule, config["accumulate"])
 
 
 class LayerwiseAdamW(keras.optimizers.AdamW):
