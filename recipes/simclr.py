@@ -36,9 +36,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
-from ssl_domains.api import IMAGE_SIZES, Recipe
+from ssl_domains.recipes.two_views import TwoViewRecipe
 
 
 @dataclass
@@ -62,7 +61,7 @@ class SimCLRConfig:
             raise UserError("recipe: need projection_layers >= 1 and validation_batches >= 1")
 
 
-class SimCLR(Recipe):
+class SimCLR(TwoViewRecipe):
     """SimCLR: pull two augmented views of an image together, push the batch apart.
 
     Examples:
@@ -80,82 +79,30 @@ class SimCLR(Recipe):
     name = "simclr"
     description = "SimCLR: agree on two augmented views of an image (NT-Xent)."
     paper = "Chen et al., 2020, arXiv:2002.05709"
-    modalities = ("image",)
-    sizes = IMAGE_SIZES
-    # About two minutes on a 2-core CPU at 64 pixels (biomedical-imaging).
-    defaults = {"model.size": "resnet-nano", "train.steps": 300, "train.batch_size": 64}
     Config = SimCLRConfig
     comparisons = {
         "contrastive accuracy": ("contrastive_accuracy", "chance_accuracy"),
         "contrastive loss (nats)": ("contrastive_loss", "chance_loss"),
     }
 
-    def build_backbone(self, size: str, image_size: int = 224, channels: int = 3, **dims: Any):
-        from ssl_domains.api import build_image_backbone
-
-        return build_image_backbone(size, image_size, channels)
-
-    def views(self, encoder):
-        """The domain's view augmentation, or SimCLR's own at the encoder's image size."""
-        from ssl_domains.api import standard_views
-
-        if encoder.views is not None:
-            return encoder.views
-        return standard_views(encoder.info["image_size"], color=encoder.info["channels"] == 3)
-
     def build_model(self, encoder, source=None):
         from ssl_domains.recipes.simclr_model import SimCLRModel
 
         cfg = self.config
-        # The head is never saved, so a pretrained encoder always gets a fresh one.
-        self.fresh_head = source is not None
         return SimCLRModel(
-            encoder.backbone,
-            encoder.converter,
-            self.views(encoder),
+            *self.model_inputs(encoder, source),
             projection_dim=cfg.projection_dim,
             projection_hidden_dim=cfg.projection_hidden_dim,
             projection_layers=cfg.projection_layers,
             temperature=cfg.temperature,
         )
 
-    def default_learning_rate(self, backbone, pretrained: bool = False) -> float:
-        """Peak AdamW rates at small batches (32 images).
-
-        The paper's LARS peak is 0.3 x batch/256 (4.8 at 4096), which means nothing to
-        Adam. Fresh: 1e-3, measured on `resnet-nano` and `vit-nano` at 32 pixels (see
-        `tests/test_simclr.py`'s module docstring). Pretrained: 1e-4, a tenth, so a
-        preset's features are refined rather than overwritten.
-        """
-        return 1e-4 if pretrained else 1e-3
-
-    def optimizer_args(self, model):
-        return {"exclude_from_weight_decay": ["bias", "gamma", "beta"]}
-
-    def units(self, encoder, batch_size):
-        return ("images", float(batch_size))
-
-    def batches(self, records, encoder, batch_size, training, seed=0):
-        """`[b, S, S, C]` float32 in [0, 1]; the views are drawn inside the model."""
-
-        from ssl_domains.api import square_batches
-
-        size, channels = int(encoder.info["image_size"]), int(encoder.info["channels"])
-        limit = self.config.validation_batches
-        return square_batches(records, size, batch_size, training, seed, channels, limit)
-
-    def epoch_steps(self, records, encoder, batch_size):
-        from ssl_domains.api import image_epoch_steps
-
-        return image_epoch_steps(records, batch_size)
-
     def evaluate(self, model, batches, encoder, train_records=None):
         """Held-out contrastive accuracy (the positive ranks first of the `2n - 1` other
         views) next to chance, `1 / (2n - 1)`, and NT-Xent next to `log(2n - 1)`, the
         loss of projections that tell nothing apart; both averaged over images as
         Keras averages the loss."""
-        scores = model.evaluate(batches, return_dict=True, verbose=0)
-        sizes = [int(batch.shape[0]) for batch in batches]
+        scores, sizes = self.scores(model, batches)
         images = sum(sizes)
         return {
             "contrastive_accuracy": scores["accuracy"],
@@ -163,8 +110,3 @@ class SimCLR(Recipe):
             "contrastive_loss": scores["contrastive_loss"],
             "chance_loss": sum(n * math.log(2 * n - 1) for n in sizes) / images,
         }
-
-    def save(self, model, encoder, preset_dir):
-        """The encoder alone: the projection head is dropped, as in the paper, whose
-        representation is the backbone's pooled features."""
-        encoder.save(preset_dir)

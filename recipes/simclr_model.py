@@ -4,20 +4,12 @@ Paper: Chen et al., 2020, "A Simple Framework for Contrastive Learning of Visual
 Representations", arXiv:2002.05709 (figure 2). One step, on a batch of `n` images in
 [0, 1]:
 
-1. Two independent draws of the view augmentation give `2n` views. The augmentation
-   is a stack of Keras layers inside the model, so it runs on the accelerator, under
-   `jit` on JAX and under `tf.function` on TensorFlow; its `SeedGenerator`s are
-   variables of the model, so every call and every step draws anew (on JAX their
-   state goes in and out of the compiled step like the BatchNorm statistics).
-2. The encoder's converter maps the views to the backbone's input; the backbone's
-   output is pooled to one vector per view (`pooled_features`).
-3. The projection head (`ProjectionHead`) maps it to the space of the loss.
-4. NT-Xent over the `2n` projections, with temperature `t`.
-
-Both views go through the backbone as one batch of `2n`, so BatchNorm normalises over
-both (on one device this is the paper's global BatchNorm). Views are drawn in
-evaluation too: the held-out task is the same discrimination as in training, only
-the backbone and head run in inference mode.
+1. Two independent draws of the view augmentation give `2n` views, which go through
+   the encoder's converter and backbone as one batch and are pooled to one vector
+   per view (`TwoViewModel`, shared with BYOL and Barlow Twins: on the accelerator,
+   fresh draws every step, BatchNorm over both views as the paper's global one).
+2. The projection head (`ProjectionHead`) maps them to the space of the loss.
+3. NT-Xent over the `2n` projections, with temperature `t`.
 """
 
 from __future__ import annotations
@@ -26,8 +18,9 @@ from typing import Any
 
 import keras
 from keras import ops
+from ssl_domains.recipes.two_views_model import TwoViewModel
 
-from ssl_domains.api import ProjectionHead, nt_xent, pooled_features, to_backbone
+from ssl_domains.api import nt_xent
 
 Tensor = Any  # a tensor of the active backend: tf.Tensor, jax.Array or torch.Tensor
 
@@ -47,7 +40,7 @@ def contrastive_accuracy(first: Tensor, second: Tensor) -> Tensor:
 
 
 @keras.saving.register_keras_serializable(package="ssl_domains")
-class SimCLRModel(keras.Model):
+class SimCLRModel(TwoViewModel):
     """SimCLR pretraining around an image backbone.
 
     Inputs: images `(n, S, S, C)` float32 in [0, 1], no labels.
@@ -102,30 +95,18 @@ class SimCLRModel(keras.Model):
         temperature: float = 0.5,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
-        self.backbone = backbone
-        self.converter = converter
-        self.views = views
+        metric_names = ("contrastive_loss", "accuracy")
+        super().__init__(backbone, converter, views, metric_names, **kwargs)
         self.projection_dim = projection_dim
         self.projection_hidden_dim = projection_hidden_dim
         self.projection_layers = projection_layers
         self.temperature = temperature
-        width = int(backbone.output.shape[-1])
-        self.projection = ProjectionHead(
-            projection_hidden_dim or width, projection_dim, projection_layers, name="projection"
+        self.projection = self.head(
+            projection_hidden_dim, projection_dim, projection_layers, "projection"
         )
-        self.projection.build((None, width))
-        self.contrastive_loss_tracker = keras.metrics.Mean(name="contrastive_loss")
-        self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
 
     def call(self, images: Tensor, training: bool = False) -> dict[str, Tensor]:
-        # Views are the task, not a regulariser: drawn in evaluation as in training.
-        first = self.views(images, training=True)
-        second = self.views(images, training=True)
-        pair = ops.concatenate([first, second], axis=0)
-        features = pooled_features(
-            self.backbone(to_backbone(self.converter, pair), training=training)
-        )
+        features = self.encode(self.backbone, self.draw_views(images), training)
         projections = self.projection(features, training=training)
         n = ops.shape(images)[0]
         return {"first": projections[:n], "second": projections[n:]}
@@ -142,34 +123,16 @@ class SimCLRModel(keras.Model):
         first = ops.cast(y_pred["first"], "float32")
         second = ops.cast(y_pred["second"], "float32")
         contrastive = nt_xent(first, second, self.temperature)
-        loss = contrastive
-        for extra in self.losses:  # regularizers, if a user adds any
-            loss = loss + ops.cast(extra, loss.dtype)
-        # Weighted by images, as Keras weights `loss`, so averages over uneven
-        # evaluation batches agree.
-        images = ops.cast(ops.shape(first)[0], "float32")
-        self.contrastive_loss_tracker.update_state(contrastive, sample_weight=images)
-        self.accuracy_tracker.update_state(
-            contrastive_accuracy(first, second), sample_weight=images
-        )
-        return loss
+        accuracy = contrastive_accuracy(first, second)
+        self.track({"contrastive_loss": contrastive, "accuracy": accuracy}, first)
+        return self.with_regularizers(contrastive)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update(
-            backbone=keras.layers.serialize(self.backbone),
-            converter=keras.layers.serialize(self.converter),
-            views=keras.layers.serialize(self.views),
             projection_dim=self.projection_dim,
             projection_hidden_dim=self.projection_hidden_dim,
             projection_layers=self.projection_layers,
             temperature=self.temperature,
         )
         return config
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> SimCLRModel:
-        config = dict(config)
-        for key in ("backbone", "converter", "views"):
-            config[key] = keras.layers.deserialize(config[key])
-        return cls(**config)

@@ -17,12 +17,12 @@ from keras import ops
 from ssl_domains.objectives.ema_teacher import EMATeacher
 
 class Student(keras.Model):
-    def __init__(self):
+    def __init__(self, batch_statistics=False):
         super().__init__()
         self.body = keras.Sequential([keras.layers.Dense(8), keras.layers.BatchNormalization(),
                                       keras.layers.Dense(3)])
         self.body.build((None, 5))
-        self.teacher = EMATeacher([self.body])
+        self.teacher = EMATeacher([self.body], batch_statistics=batch_statistics)
 
     def call(self, x, training=False):
         return self.body(x, training=training), self.teacher(x)
@@ -37,6 +37,21 @@ keras.utils.set_random_seed(0)
 model = Student()
 model.compile(optimizer=keras.optimizers.SGD(0.5))
 x = np.random.default_rng(0).normal(size=(16, 5)).astype('float32')
+# A teacher fresh from its student trains (on JAX, copies that shared the student's
+# buffers would be donated twice by the compiled step).
+fresh = Student()
+fresh.compile(optimizer='sgd')
+fresh.fit(x, batch_size=16, epochs=1, verbose=0)
+# With batch statistics the teacher's BatchNorm normalises each batch: its outputs
+# have zero mean over the batch, and none of its weights train.
+batchwise = Student(batch_statistics=True)
+assert not batchwise.teacher.trainable_weights
+norm = batchwise.teacher.networks[0].layers[1]
+hidden = batchwise.teacher.networks[0].layers[0](x)
+np.testing.assert_allclose(ops.convert_to_numpy(ops.mean(norm(hidden, training=True), 0)), 0, atol=1e-5)
+batchwise.compile(optimizer='sgd')
+batchwise.fit(x, batch_size=16, epochs=1, verbose=0)
+assert len(batchwise.trainable_weights) == len(fresh.trainable_weights)
 before = [ops.convert_to_numpy(w).copy() for w in model.body.weights]
 # The teacher starts as an exact copy, but must not be the same variables.
 teacher = [ops.convert_to_numpy(w).copy() for w in model.teacher.networks[0].weights]

@@ -5,8 +5,11 @@ pooled backbone features and takes the loss on its output; the representation ke
 for downstream tasks is the head's *input* (section 4.2: it is better than the
 output, which discards what the augmentations vary). SimCLR v2 (Chen et al., 2020,
 arXiv:2006.10029) and the v1 code put a BatchNorm after each hidden Dense, which is
-what this layer does. BYOL's projector (Grill et al., 2020) and Barlow Twins'
-(Zbontar et al., 2021, three layers) are the same MLP with other sizes.
+what this layer does. BYOL's projector and predictor (Grill et al., 2020, section
+3.3: the same MLP twice) and Barlow Twins' projector (Zbontar et al., 2021, three
+layers) are the same MLP with other sizes. DINO's head (Caron et al., 2021)
+starts with the same MLP, with GELU and no BatchNorm (`activation="gelu",
+batch_norm=False`; see `ssl_domains.objectives.dino_head`).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ class ProjectionHead(keras.layers.Layer):
     """An MLP: `num_layers - 1` times `Dense -> BatchNorm -> ReLU`, then a `Dense`.
 
     The hidden Dense layers have no bias (the BatchNorm after each adds its own);
-    the last one has one, and no normalisation or activation.
+    the last one has one, and no normalisation or activation. With
+    `batch_norm=False` the hidden layers are `Dense -> activation`, with biases.
 
     Input: `[batch, features]`. Output: `[batch, output_dim]`, float in the layer's
     compute dtype.
@@ -33,6 +37,8 @@ class ProjectionHead(keras.layers.Layer):
         num_layers: Dense layers in all, at least 1 (SimCLR v1 and BYOL 2, SimCLR v2
             and Barlow Twins 3). With 1, the head is a single linear layer.
         momentum: of the BatchNorm's moving statistics (0.9 as SimCLR's code).
+        activation: of the hidden layers, a `keras.activations` name (DINO: "gelu").
+        batch_norm: a BatchNorm after each hidden Dense (DINO: none).
         **kwargs: `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Examples:
@@ -52,6 +58,8 @@ class ProjectionHead(keras.layers.Layer):
         output_dim: int,
         num_layers: int = 2,
         momentum: float = 0.9,
+        activation: str = "relu",
+        batch_norm: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -61,9 +69,15 @@ class ProjectionHead(keras.layers.Layer):
         self.output_dim = int(output_dim)
         self.num_layers = int(num_layers)
         self.momentum = momentum
+        self.activation = activation
+        self.batch_norm = bool(batch_norm)
+        self.hidden_activation = keras.activations.get(activation)
         self.hidden_dense = [
             keras.layers.Dense(
-                hidden_dim, use_bias=False, dtype=self.dtype_policy, name=f"dense_{index}"
+                hidden_dim,
+                use_bias=not self.batch_norm,
+                dtype=self.dtype_policy,
+                name=f"dense_{index}",
             )
             for index in range(num_layers - 1)
         ]
@@ -71,6 +85,8 @@ class ProjectionHead(keras.layers.Layer):
             keras.layers.BatchNormalization(
                 momentum=momentum, dtype=self.dtype_policy, name=f"norm_{index}"
             )
+            if self.batch_norm
+            else keras.layers.Identity(dtype=self.dtype_policy, name=f"identity_{index}")
             for index in range(num_layers - 1)
         ]
         self.output_dense = keras.layers.Dense(
@@ -88,7 +104,7 @@ class ProjectionHead(keras.layers.Layer):
     def call(self, features, training=False):
         x = features
         for dense, norm in zip(self.hidden_dense, self.hidden_norm, strict=True):
-            x = keras.ops.relu(norm(dense(x), training=training))
+            x = self.hidden_activation(norm(dense(x), training=training))
         return self.output_dense(x)
 
     def compute_output_shape(self, input_shape):
@@ -101,4 +117,6 @@ class ProjectionHead(keras.layers.Layer):
             "output_dim": self.output_dim,
             "num_layers": self.num_layers,
             "momentum": self.momentum,
+            "activation": self.activation,
+            "batch_norm": self.batch_norm,
         }
