@@ -2,8 +2,9 @@
 
 Runs `ssl-domains pretrain` once per backend in a fresh process (a Keras backend is
 fixed per process) and reports the median throughput (tokens/s for text, frames/s
-for audio, images/s for images) over the logged windows after the first (which includes compilation),
-the wall time of the whole command, and the held-out score next to its baseline.
+for audio, images/s for images) over the logged windows after the first (which
+includes compilation), the wall time of the whole command, and the held-out score
+next to its baseline.
 
     python benchmarks/throughput.py                       # finance, tiny, 200 steps
     python benchmarks/throughput.py --domain speech --steps 100

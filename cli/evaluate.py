@@ -69,8 +69,21 @@ def evaluate(
     ),
     backend: str = typer.Option("tensorflow", "--backend"),
     json_out: Path = typer.Option(None, "--json", help="Also write the scores as JSON."),
+    labels: Path = typer.Option(
+        None,
+        "--labels",
+        help="Image-text models: a CSV of image path and label (and caption, for "
+        "retrieval) to classify zero-shot (same as --data).",
+    ),
+    prompts: list[str] = typer.Option(
+        None,
+        "--prompt",
+        help="Image-text models: a prompt template such as 'a figure of {}'; repeatable "
+        "(default: the domain's).",
+    ),
 ) -> None:
-    """Probe frozen embeddings with a linear classifier and kNN; compare several sources."""
+    """Probe frozen embeddings with a linear classifier and kNN; compare several sources.
+    Image-text models: zero-shot classification from class names and retrieval recall."""
     from ssl_domains.backend import select_backend
     from ssl_domains.data.labeled_set import read_labeled
 
@@ -81,8 +94,12 @@ def evaluate(
         k.removeprefix("data.").removesuffix("_column"): v
         for k, v in column_flags(columns or []).items()
     }
-    data = data or default_data(sources, domain)
+    data = labels or data or default_data(sources, domain)
     kind = source_modality(sources, domain, given)
+    own = kind.own_evaluation()
+    if own is not None:
+        _own_evaluation(own, [*sources, *(compare or [])], data, domain, prompts, json_out)
+        return
     rows = read_labeled(data, {**kind.label_roles, **given})
     setting = f"{shots}-shot" if shots else "all labels"
     results = evaluate_sources(
@@ -104,5 +121,55 @@ def evaluate(
     for r in results:
         table.add_row(r.source, *(f"{r.mean_std(k)[0]:.3f} ± {r.mean_std(k)[1]:.3f}" for k in keys))
     out.print(table)
+    if json_out:
+        json_out.write_text(json.dumps(as_dict(results), indent=2) + "\n")
+
+
+def _own_evaluation(evaluate_fn, sources, data: Path, domain: str, prompts, json_out) -> None:
+    """Zero-shot classification and retrieval of image-text sources, side by side."""
+    from ssl_domains.image_text.zero_shot import as_dict
+
+    results = evaluate_fn(
+        sources,
+        data,
+        domain=domain,
+        prompts=list(prompts or []) or None,
+        on_source=lambda r: out.print(f"evaluated {r.source}"),
+    )
+    first = results[0].scores
+    title = (
+        f"zero-shot · {data.name} · {int(first['images'])} images, {int(first['classes'])} classes"
+    )
+    table = Table(title=title)
+    table.add_column("source")
+    keys = [
+        k
+        for k in (
+            "zero_shot_accuracy",
+            "zero_shot_macro_f1",
+            "image_to_text_recall_at_1",
+            "image_to_text_recall_at_5",
+            "image_to_text_recall_at_10",
+            "text_to_image_recall_at_1",
+            "text_to_image_recall_at_5",
+            "text_to_image_recall_at_10",
+        )
+        if k in first
+    ]
+    for key in keys:
+        table.add_column(
+            key.replace("_", " ").replace("image to text", "i→t").replace("text to image", "t→i"),
+            justify="right",
+        )
+    for r in results:
+        table.add_row(r.source, *(f"{r.scores[k]:.3f}" for k in keys))
+    chance = {
+        "zero_shot_accuracy": first["chance_accuracy"],
+        **{k: first[f"chance_recall_at_{k.rsplit('_', 1)[1]}"] for k in keys if "recall" in k},
+    }
+    table.add_row("chance", *(f"{chance[k]:.3f}" if k in chance else "" for k in keys))
+    out.print(table)
+    if "pairs" in first:
+        out.print(f"retrieval over {int(first['pairs'])} held-out pairs")
     if json_out:
         json_out.write_text(json.dumps(as_dict(results), indent=2) + "\n")

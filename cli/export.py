@@ -36,8 +36,15 @@ def predict(
     texts: list[str] = typer.Argument(None, help="Texts (or audio files, for audio models)."),
     file: Path = typer.Option(None, "--file", help="A file of inputs, one per line."),
     top: int = typer.Option(3, "--top", help="Classes to show per input."),
+    labels: str = typer.Option(
+        None,
+        "--labels",
+        help="Image-text SavedModels: class names for zero-shot classification, "
+        "comma-separated, or a file with one per line.",
+    ),
 ) -> None:
-    """Print predictions for raw texts from a fine-tuning run or a SavedModel."""
+    """Print predictions for raw texts from a fine-tuning run or a SavedModel (image-text
+    SavedModels: zero-shot classes of image files among --labels)."""
     from ssl_domains.export.predict import predict as run_predict
 
     inputs = list(texts or [])
@@ -48,7 +55,14 @@ def predict(
             raise UserError(f"cannot read {file}: {error.strerror or error}") from None
     if not inputs:
         raise UserError("nothing to predict: pass texts or --file FILE")
-    rows = run_predict(source, inputs)
+    classes = None
+    if labels:
+        path = Path(labels)
+        if path.is_file():
+            classes = [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        else:
+            classes = [name.strip() for name in labels.split(",") if name.strip()]
+    rows = run_predict(source, inputs, classes)
     table = Table()
     for column in rows[0]:
         table.add_column(column)

@@ -148,4 +148,15 @@ def _print_result(result, config) -> None:
         out.print(f"dropped: {counts}")
     out.print(f"wall time: {result.seconds:.0f} s")
     out.print(f"run: [bold]{result.run.path}[/bold] (curves: {result.run.curves_path.name})")
-    out.print(f"next: ssl-domains finetune {result.run.path}")
+    out.print(f"next: ssl-domains {next_command(config)} {result.run.path}")
+
+
+def next_command(config) -> str:
+    """`finetune` where the domain's modality has a fine-tuning task, else `evaluate`
+    (image-text runs are scored zero-shot and by retrieval)."""
+    from ssl_domains.plugin.modality import modality_of
+
+    plugins = registry()
+    words = {entry.name for entry in plugins.task_entries()}
+    default = modality_of(plugins.domain(config.run.domain)).default_task
+    return "finetune" if default in words else "evaluate"

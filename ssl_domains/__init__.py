@@ -44,7 +44,11 @@ __all__ = [
 ]
 
 # Modules whose Keras classes the presets ssl-domains writes name.
-KERAS_MODULES = ("ssl_domains.text.tokenizer", "ssl_domains.recipes.wav2vec2.backbone")
+KERAS_MODULES = (
+    "ssl_domains.text.tokenizer",
+    "ssl_domains.recipes.wav2vec2.backbone",
+    "ssl_domains.image_text.dual_encoder",
+)
 
 
 def register_keras_classes() -> None:

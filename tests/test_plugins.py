@@ -33,11 +33,6 @@ def test_a_scaffolded_adapter_fits_the_api_and_reads_its_sample(tmp_path, monkey
     cls = getattr(module, class_name)
     assert _check("domain", name, cls) is None
     files = find_files(cls().sample_corpus())
-    if modality == "image-text":  # no modality object yet: one line, before any shard
-        with pytest.raises(UserError, match="'image-text' is a modality ssl-domains plans"):
-            prepare_corpus(cls(), files, tmp_path / "out", ReadOptions(), 0.2)
-        assert not (tmp_path / "out").exists()
-        return
     report = prepare_corpus(cls(), files, tmp_path / "out", ReadOptions(), 0.2)
     assert report.kept > 10 and not report.skipped_files
     assert (root / "README.md").is_file() and (root / f"tests/test_{name}.py").is_file()

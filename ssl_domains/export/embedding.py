@@ -25,6 +25,18 @@ def is_pretraining_run(source: str | Path) -> bool:
     ).is_file()
 
 
+def pretraining_export(source: str | Path, out: Path, plugins) -> tuple[float, int]:
+    """The SavedModel of a pretraining run, as the modality of its domain writes it
+    (`Modality.export_pretraining`); returns (max |SavedModel - Keras|, samples)."""
+    from ssl_domains.plugin.modality import modality_of
+    from ssl_domains.presets.sources import source_info
+
+    name = source_info(str(Path(source) / "preset")).get("domain", "")
+    domain = plugins.domain(name) if name else None
+    written = modality_of(domain).export_pretraining(source, out, plugins)
+    return written if written is not None else write_embedding_model(source, out, plugins)
+
+
 def embedding_parts(source: str | Path, plugins):
     """(the embedding task of the run's encoder, its modality, raw sample inputs)."""
     from ssl_domains.data.prepare_corpus import CorpusReport

@@ -15,9 +15,13 @@ from ssl_domains.backend import select_backend
 from ssl_domains.errors import UserError
 
 
-def predict(source: str | Path, inputs: list[str]) -> list[dict[str, Any]]:
+def predict(
+    source: str | Path, inputs: list[str], labels: list[str] | None = None
+) -> list[dict[str, Any]]:
     """One row of readable outputs per input (a text, or an audio file's path): the
-    modality of the model's inputs says how to read them."""
+    modality of the model's inputs says how to read them. An image-text SavedModel
+    (signatures `embed_image` and `embed_text`) classifies image files zero-shot
+    among the class names `labels`."""
     select_backend("tensorflow")
     import tensorflow as tf
 
@@ -25,7 +29,12 @@ def predict(source: str | Path, inputs: list[str]) -> list[dict[str, Any]]:
 
     source = Path(source)
     if (source / "saved_model.pb").is_file():
-        serving = tf.saved_model.load(str(source)).signatures["serving_default"]
+        loaded = tf.saved_model.load(str(source))
+        if "embed_image" in loaded.signatures and "embed_text" in loaded.signatures:
+            from ssl_domains.image_text.export import zero_shot_predict
+
+            return zero_shot_predict(loaded, source, inputs, list(labels or []))
+        serving = loaded.signatures["serving_default"]
         names = list(serving.structured_input_signature[1])
         if len(names) != 1:
             raise UserError(f"{source} takes {', '.join(names)}; predict sends one input per row")

@@ -53,7 +53,7 @@ def export(source: str | Path, fmt: str, out: str | Path) -> ExportResult:
     if out.exists() and any(out.iterdir()) if out.is_dir() else out.exists():
         raise UserError(f"{out} exists and is not empty; choose another --out")
     select_backend("tensorflow")
-    from ssl_domains.export.embedding import is_pretraining_run, write_embedding_model
+    from ssl_domains.export.embedding import is_pretraining_run, pretraining_export
     from ssl_domains.plugin.registry import registry
     from ssl_domains.tasks.base import MODEL_FILE, TASK_FILE, load_finetuned
 
@@ -61,7 +61,7 @@ def export(source: str | Path, fmt: str, out: str | Path) -> ExportResult:
     if is_pretraining_run(source):
         if fmt != "saved_model":
             raise UserError(f"{source} is a pretraining run: export its preset/ as it is")
-        difference, samples = write_embedding_model(source, out, registry())
+        difference, samples = pretraining_export(source, out, registry())
         return ExportResult(out, fmt, time.perf_counter() - started, difference, samples)
     task, model = load_finetuned(source, registry().trusted_packages)
     if fmt == "preset":

@@ -13,8 +13,8 @@ own (a test holds it to that):
   signature, and what `predict` sends to a SavedModel.
 
 Modalities are classes of the core, looked up by name: adding one is a sub-package
-with its `modality.py` and a line in `MODALITY_CLASSES`. Image has its storage half
-so far (`ssl_domains.image.modality`); image-text has none.
+with its `modality.py` and a line in `MODALITY_CLASSES` (text, audio, image, and
+image-text pairs in `ssl_domains.image_text`).
 This module imports no TensorFlow, so the plugin API stays cheap to import.
 """
 
@@ -30,6 +30,7 @@ MODALITY_CLASSES = {
     "text": "ssl_domains.text.modality:TextModality",
     "audio": "ssl_domains.audio.modality:AudioModality",
     "image": "ssl_domains.image.modality:ImageModality",
+    "image-text": "ssl_domains.image_text.modality:ImageTextModality",
 }
 DEFAULT = "text"  # a source no domain describes (a Hugging Face or keras-hub preset)
 
@@ -110,6 +111,19 @@ class Modality:
         """Features of the raw inputs of `data`, prepared as `encoder` prepares them:
         the baseline a learned representation must beat in probes (`raw:` sources)."""
         raise NotImplementedError
+
+    def own_evaluation(self):
+        """How `evaluate` scores sources of this modality when probes do not fit it (a
+        function like `ssl_domains.image_text.zero_shot.evaluate_sources`), or None for
+        the linear and kNN probes."""
+        return None
+
+    def export_pretraining(self, source, out, plugins) -> tuple[float, int] | None:
+        """Write the SavedModel of a pretraining run `source` to `out` this modality's own
+        way and return (max |SavedModel - Keras|, samples compared); or None for the
+        default, one `serving_default` from raw inputs to an L2-normalised embedding
+        (`ssl_domains.export.embedding`)."""
+        return None
 
     def signature(self) -> list[Any]:
         """The `tf.TensorSpec`s of a served model's raw inputs."""

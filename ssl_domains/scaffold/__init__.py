@@ -55,7 +55,7 @@ def new_plugin(name: str, modality: str = "text", directory: str | Path = ".") -
     if root.exists():
         raise UserError(f"{root} already exists")
     package = f"ssl_domains_{name}"
-    kind = {"text": "text", "audio": "audio"}.get(modality, "image")
+    kind = {"text": "text", "audio": "audio", "image-text": "image_text"}.get(modality, "image")
     values = {
         "__NAME__": name,
         "__CLASS__": "".join(part.capitalize() for part in name.split("_")) + "Domain",
@@ -154,7 +154,8 @@ def _samples(kind: str, data: Path) -> None:
             tile += noise.normal(0, 12, tile.shape)  # no two tiles alike
             name = f"tile-{i:02d}.png"
             Image.fromarray(np.clip(tile, 0, 255).astype(np.uint8)).save(images / name)
-            rows.append((f"images/{name}", label, f"a {label} tile"))
+            shade = "dark" if tile.mean() < 140 else "light"
+            rows.append((f"images/{name}", label, f"a {shade} {label} tile"))
         _write_csv(data / "labels.csv", ["path", "label", "caption"], rows)
 
 
