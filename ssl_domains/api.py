@@ -31,6 +31,7 @@ from ssl_domains.data.corpus_files import find_files, open_binary
 from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
 from ssl_domains.errors import UserError
 from ssl_domains.image.domain import ImageDomain
+from ssl_domains.image_text.domain import ImageTextDomain, ImageTextOptions
 from ssl_domains.plugin.domain_adapter import DomainAdapter, NoOptions
 from ssl_domains.plugin.recipe import Recipe
 from ssl_domains.tasks.catalog import TaskEntry
@@ -75,6 +76,24 @@ _ON_FIRST_USE = {
     "standard_views": "ssl_domains.image.views",
     "nt_xent": "ssl_domains.objectives.losses.nt_xent",
     "ProjectionHead": "ssl_domains.objectives.projection_head",
+    # joint-embedding objectives (BYOL, DINO, Barlow Twins): teacher and collapse watch
+    "EMATeacher": "ssl_domains.objectives.ema_teacher",
+    "CollapseMonitor": "ssl_domains.objectives.collapse",
+    "CollapseSign": "ssl_domains.objectives.collapse",
+    "collapsed_embeddings": "ssl_domains.objectives.collapse",
+    "embedding_std": "ssl_domains.objectives.collapse",
+    "symmetrised_negative_cosine": "ssl_domains.objectives.losses.negative_cosine",
+    "cross_correlation": "ssl_domains.objectives.losses.barlow_twins",
+    "barlow_twins_terms": "ssl_domains.objectives.losses.barlow_twins",
+    # self-distillation (DINO): multi-crop views, its head and loss
+    "MultiCrop": "ssl_domains.image.views",
+    "multi_crop_views": "ssl_domains.image.views",
+    "DINOHead": "ssl_domains.objectives.dino_head",
+    "dino_loss": "ssl_domains.objectives.losses.dino",
+    "teacher_entropy": "ssl_domains.objectives.losses.dino",
+    "teacher_student_kl": "ssl_domains.objectives.losses.dino",
+    "teacher_temperature": "ssl_domains.objectives.losses.dino",
+    "updated_center": "ssl_domains.objectives.losses.dino",
     # masked image modelling (MAE): patches, masks and the reconstruction loss
     "VIT_SIZES": "ssl_domains.image.backbones",
     "fresh_converter": "ssl_domains.image.pixels",
@@ -85,11 +104,19 @@ _ON_FIRST_USE = {
     "visible_count": "ssl_domains.image.patch_masking",
     "masked_patch_loss": "ssl_domains.objectives.losses.masked_patches",
     "mean_patch_prediction": "ssl_domains.objectives.losses.masked_patches",
+    # image-text pairs and contrastive language-image objectives (CLIP)
+    "DualEncoderBackbone": "ssl_domains.image_text.dual_encoder",
+    "logit_scale_multiplier": "ssl_domains.image_text.dual_encoder",
+    "pair_batches": "ssl_domains.image_text.batches",
+    "pair_recall": "ssl_domains.image_text.batches",
+    "info_nce": "ssl_domains.objectives.losses.info_nce",
 }
 
 __all__ = [
     "AudioDomain",
     "ImageDomain",
+    "ImageTextDomain",
+    "ImageTextOptions",
     "BadFile",
     "BadRecord",
     "DomainAdapter",

@@ -129,3 +129,140 @@ def standard_views(size: int, color: bool = True, flips: bool = True, seed=None,
         )
     )
     return keras.Sequential(layers, name="view")
+
+
+@keras.saving.register_keras_serializable(package="ssl_domains")
+class MultiCrop(keras.layers.Layer):
+    """DINO's multi-crop (Caron et al., 2021, section 3.1; SwAV's, Caron et al., 2020):
+    two global crops and `local_crops` local ones of each image, each then augmented.
+
+    Input: `[batch, h, w, channels]` in [0, 1]. Output: a list of `2 + local_crops`
+    tensors, the two global views `[batch, global_size, global_size, channels]` first,
+    then the local ones `[batch, local_size, local_size, channels]`.
+
+    Args:
+        global_size, local_size: sides of the global and local crops.
+        local_crops: how many local crops (DINO: 6 to 10; 0 for two views only).
+        global_scale, local_scale: bounds of each crop's share of the image's area.
+        augment: layers applied to every crop after it is cut (flips, colour, blur),
+            one by one, so they take crops of either size.
+        seed: for the crops' `SeedGenerator`s.
+    """
+
+    def __init__(
+        self,
+        global_size,
+        local_size,
+        local_crops=2,
+        global_scale=(0.4, 1.0),
+        local_scale=(0.05, 0.4),
+        augment=(),
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.global_size, self.local_size = int(global_size), int(local_size)
+        self.local_crops = int(local_crops)
+        self.global_scale, self.local_scale = tuple(global_scale), tuple(local_scale)
+        self.seed = seed
+        self.global_crop = RandomResizedCrop(global_size, global_size, global_scale, seed=seed)
+        self.local_crop = RandomResizedCrop(local_size, local_size, local_scale, seed=seed)
+        self.augment = [
+            keras.layers.deserialize(layer) if isinstance(layer, dict) else layer
+            for layer in augment
+        ]
+
+    def call(self, images, training=True):
+        crops = [self.global_crop(images, training=training) for _ in range(2)]
+        crops += [self.local_crop(images, training=training) for _ in range(self.local_crops)]
+        out = []
+        for crop in crops:
+            for layer in self.augment:
+                crop = layer(crop, training=training)
+            out.append(crop)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        batch, channels = input_shape[0], input_shape[-1]
+        sizes = [self.global_size] * 2 + [self.local_size] * self.local_crops
+        return [(batch, size, size, channels) for size in sizes]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "global_size": self.global_size,
+            "local_size": self.local_size,
+            "local_crops": self.local_crops,
+            "global_scale": self.global_scale,
+            "local_scale": self.local_scale,
+            "augment": [keras.layers.serialize(layer) for layer in self.augment],
+            "seed": self.seed,
+        }
+
+
+def multi_crop_views(
+    global_size: int,
+    local_size: int | None = None,
+    local_crops: int = 2,
+    global_scale=(0.4, 1.0),
+    local_scale=(0.05, 0.4),
+    view=None,
+    color: bool = True,
+    flips: bool = True,
+    seed=None,
+) -> MultiCrop:
+    """DINO's multi-crop views: 2 global crops (DINO: 224 px, 40-100% of the image) and
+    `local_crops` local ones (DINO: 96 px, 5-40%), each augmented as a view.
+
+    A domain's own views combine with it through `view` (its `ImageDomain.views`):
+    its random resized crop is replaced by the global and local crops, and its other
+    layers (flips, colour, blur) augment every crop. The lower bound of its crop's
+    scale is a floor for every crop: a domain that says a crop keeps at least 30% of
+    the image, because size carries meaning there (biomedical-imaging's fixed
+    magnification), gets local crops of 30-40% rather than 5-40%, so no view
+    magnifies more than the domain allows. Without `view`, SimCLR's augmentations
+    (`standard_views` at `global_size`, with `color` and `flips`) are used.
+
+    Backbones of a fixed input size. keras-hub's `ViTBackbone` and `ResNetBackbone`
+    are functional models with a fixed `image_shape`; both raise on any other size
+    (measured, keras-hub 0.32: a 64-px ResNet or ViT called on 32-px images), and a
+    ViT's position embeddings are sized for its patch count. A model feeding these
+    crops to such a backbone resizes local crops to the backbone's size (the
+    `to_backbone` conversion does it). Resizing a small crop up only interpolates, so
+    recipes for fixed-size backbones draw local crops at the global size
+    (`local_size=global_size`, the default): the same pixels, detail kept, and the
+    same cost per crop as a global one. A backbone that accepts other sizes can take
+    `local_size` smaller, as DINO's 96 px, for cheaper local crops.
+
+    Examples:
+
+    ```python
+    import numpy as np
+    from ssl_domains.image.views import multi_crop_views
+
+    crops = multi_crop_views(64, 32, local_crops=4)
+    views = crops(np.random.rand(8, 64, 64, 3).astype("float32"))
+    [tuple(v.shape) for v in views]  # 2 x (8, 64, 64, 3), then 4 x (8, 32, 32, 3)
+    ```
+    """
+    floor = 0.0
+    if view is None:
+        view = standard_views(global_size, color=color, flips=flips, seed=seed)
+    else:
+        layers = list(getattr(view, "layers", [view]))
+        crops = [layer.scale[0] for layer in layers if isinstance(layer, RandomResizedCrop)]
+        floor = max(crops, default=0.0)
+    layers = list(getattr(view, "layers", [view]))
+    global_scale = (max(global_scale[0], floor), max(global_scale[1], floor))
+    local_scale = (max(local_scale[0], floor), max(local_scale[1], floor))
+    augment = [layer for layer in layers if not isinstance(layer, RandomResizedCrop)]
+    return MultiCrop(
+        global_size,
+        local_size or global_size,
+        local_crops,
+        global_scale,
+        local_scale,
+        augment,
+        seed=seed,
+        name="multi_crop",
+    )

@@ -1,4 +1,5 @@
-"""The whole batch for losses whose negatives are the other examples (NT-Xent, CLIP).
+"""The whole batch for losses whose negatives are the other examples (NT-Xent, CLIP),
+and for statistics of the global batch (DINO's center).
 
 Under `keras.distribution` on JAX, a training step is one program over the global
 batch (XLA shards it), so a loss already sees every replica's rows: nothing to do.
@@ -24,3 +25,21 @@ def gather_rows(x):
         return x, 0
     gathered = tf.stop_gradient(context.all_gather(x, axis=0))
     return gathered, context.replica_id_in_sync_group * tf.shape(x)[0]
+
+
+def mean_over_replicas(x):
+    """The mean of `x` over replicas (all-reduced, without gradient), for statistics of
+    the global batch such as DINO's center: each replica passes the mean of its own
+    rows, and every replica gets the global mean (replicas hold equal batches). One
+    replica, outside `tf.distribute`, or on JAX (whose step sees the global batch):
+    `x` itself."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return x
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return x
+    return tf.stop_gradient(context.all_reduce(tf.distribute.ReduceOp.MEAN, x))
