@@ -24,9 +24,6 @@ panels are written on first use into a cache folder (a second or two), not shipp
 from __future__ import annotations
 
 import csv
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from ssl_domains.api import ImageTextDomain, Rule
@@ -150,33 +147,11 @@ def generate(folder: Path, pairs: int = 480, labeled_per_shape: int = 40) -> Non
 
 
 def sample_dir(root: Path | None = None) -> Path:
-    """The generated sample, written once under the cache folder (as
-    `biomedical-imaging` writes its tiles): complete when it exists."""
-    from ssl_domains.plugins.biomedical.imaging import cache_root
+    """The generated sample, written once under the cache folder, as
+    `biomedical-imaging` writes its tiles (`imaging.generated_once`)."""
+    from ssl_domains.plugins.biomedical.imaging import generated_once
 
-    name = f"biomedical-figures-v{VERSION}"
-    root = cache_root() if root is None else Path(root)
-    folder = root / name
-    if folder.is_dir():
-        return folder
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        root = Path(tempfile.gettempdir()) / f"ssl-domains-{os.getuid()}"
-        root.mkdir(parents=True, exist_ok=True)
-        folder = root / name
-        if folder.is_dir():
-            return folder
-    staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
-    try:
-        generate(staging)
-        staging.rename(folder)
-    except OSError:
-        if not folder.is_dir():
-            raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return folder
+    return generated_once(f"biomedical-figures-v{VERSION}", generate, root)
 
 
 class BiomedicalFiguresDomain(ImageTextDomain):

@@ -55,16 +55,20 @@ def cache_root() -> Path:
 
 def sample_dir(root: Path | None = None) -> Path:
     """The folder of the generated sample (`tiles/`, `labeled/`, `labels.csv`), written
-    on first use under `root` (default: `cache_root()`).
+    on first use under `root` (default: `cache_root()`; see `generated_once`)."""
+    generate = _generator()
+    return generated_once(f"biomedical-imaging-v{generate.VERSION}", generate.write, root)
+
+
+def generated_once(name: str, write, root: Path | None = None) -> Path:
+    """`root/name` (default root: `cache_root()`), made by `write(folder)` on first use.
 
     It is written into a temporary folder beside it and renamed into place, so that a
     folder that exists is complete, and two processes generating it at once both end
     with the same files. Where the cache folder cannot be written, the system's
-    temporary folder is used. The folder's name carries the generator's version: a new
-    version writes a new folder.
+    temporary folder is used. Names carry their generator's version: a new version
+    writes a new folder.
     """
-    generate = _generator()
-    name = f"biomedical-imaging-v{generate.VERSION}"
     root = cache_root() if root is None else Path(root)
     folder = root / name
     if folder.is_dir():
@@ -79,7 +83,7 @@ def sample_dir(root: Path | None = None) -> Path:
             return folder
     staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=root))
     try:
-        generate.write(staging)
+        write(staging)
         staging.rename(folder)
     except OSError:
         if not folder.is_dir():  # not another process's finished copy: a real failure
