@@ -6,7 +6,8 @@ model (`TwoViewModel`, `two_views_model.py`). They take the same batches, the sa
 optimizer settings and save the same way, the backbone alone: the heads on top of
 it serve the loss only (SimCLR section 4.2; BYOL and Barlow Twins also keep the
 backbone's pooled features as the representation). Each recipe adds its model, its
-hyperparameters and its held-out scores.
+hyperparameters and its held-out scores. DINO (`dino/recipe.py`) builds on it too,
+with multi-crop views in place of two.
 """
 
 from __future__ import annotations
@@ -59,9 +60,10 @@ class TwoViewRecipe(Recipe):
         """Peak AdamW rates at small batches (32 to 64 images).
 
         The papers' LARS peaks (SimCLR 0.3 x batch/256, Barlow Twins 0.2) mean
-        nothing to Adam. Fresh: 1e-3, measured for SimCLR on `resnet-nano` and
-        `vit-nano` at 32 pixels (see `tests/test_simclr.py`'s module docstring) and
-        checked for BYOL and Barlow Twins (their modules' docstrings). Pretrained:
+        nothing to Adam (nor does DINO's 5e-4 x batch/256: 6e-5 at 32 images). Fresh:
+        1e-3, measured for SimCLR on `resnet-nano` and `vit-nano` at 32 pixels (see
+        `tests/test_simclr.py`'s module docstring) and checked for BYOL, Barlow Twins
+        and DINO (their modules' docstrings). Pretrained:
         1e-4, a tenth, so a preset's features are refined rather than overwritten.
         """
         return 1e-4 if pretrained else 1e-3

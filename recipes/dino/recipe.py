@@ -74,9 +74,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
-from ssl_domains.api import IMAGE_SIZES, Recipe
+from ssl_domains.recipes.two_views import TwoViewRecipe
 
 # Collapse (DINO, figure 7): the teacher-student KL falls to 0 when both agree on
 # something constant. Measured over 30 steps (`tests/test_dino.py`, 32 px, batch 8):
@@ -129,7 +128,7 @@ class DINOConfig:
             raise UserError("recipe.global_scale_min must be in (0, 1] (DINO: 0.4)")
 
 
-class DINO(Recipe):
+class DINO(TwoViewRecipe):
     """DINO: a student matches an EMA teacher's centred, sharpened view of other crops.
 
     Examples:
@@ -147,8 +146,6 @@ class DINO(Recipe):
     name = "dino"
     description = "DINO: self-distillation from an EMA teacher, multi-crop."
     paper = "Caron et al., 2021, arXiv:2104.14294"
-    modalities = ("image",)
-    sizes = IMAGE_SIZES
     # About two minutes on a 2-core CPU at 64 pixels (biomedical-imaging).
     defaults = {"model.size": "vit-nano", "train.steps": 200, "train.batch_size": 32}
     Config = DINOConfig
@@ -156,11 +153,6 @@ class DINO(Recipe):
         "teacher-student KL (nats)": ("teacher_student_kl", "collapse_kl"),
         "teacher entropy (nats)": ("teacher_entropy", "uniform_entropy"),
     }
-
-    def build_backbone(self, size: str, image_size: int = 224, channels: int = 3, **dims: Any):
-        from ssl_domains.api import build_image_backbone
-
-        return build_image_backbone(size, image_size, channels)
 
     def views(self, encoder):
         """Multi-crop views at the backbone's size, from the domain's views if it has
@@ -183,11 +175,8 @@ class DINO(Recipe):
 
         cfg = self.config
         # The heads and teacher are never saved: a pretrained encoder gets fresh ones.
-        self.fresh_head = source is not None
         return DINOModel(
-            encoder.backbone,
-            encoder.converter,
-            self.views(encoder),
+            *self.model_inputs(encoder, source),  # views: multi-crop (`views` above)
             out_dim=cfg.out_dim,
             hidden_dim=cfg.hidden_dim,
             bottleneck_dim=cfg.bottleneck_dim,
@@ -217,30 +206,8 @@ class DINO(Recipe):
         )
         return [CollapseMonitor([collapsed_embeddings(model.bottleneck_dim), kl])]
 
-    def default_learning_rate(self, backbone, pretrained: bool = False) -> float:
-        """Peak AdamW rates at small batches: the paper's 5e-4 x batch/256 would be 6e-5
-        at 32 images, too slow for runs of a few hundred steps; 1e-3 fresh (SimCLR's,
-        not swept for DINO), a tenth pretrained."""
-        return 1e-4 if pretrained else 1e-3
-
     def optimizer_args(self, model):
         return {"exclude_from_weight_decay": ["bias", "gamma", "beta", "norm"]}
-
-    def units(self, encoder, batch_size):
-        return ("images", float(batch_size))
-
-    def batches(self, records, encoder, batch_size, training, seed=0):
-        """`[b, S, S, C]` float32 in [0, 1]; the crops are drawn inside the model."""
-        from ssl_domains.api import square_batches
-
-        size, channels = int(encoder.info["image_size"]), int(encoder.info["channels"])
-        limit = self.config.validation_batches
-        return square_batches(records, size, batch_size, training, seed, channels, limit)
-
-    def epoch_steps(self, records, encoder, batch_size):
-        from ssl_domains.api import image_epoch_steps
-
-        return image_epoch_steps(records, batch_size)
 
     def evaluate(self, model, batches, encoder, train_records=None):
         """Held-out DINO loss, teacher entropy next to `log K` (a uniform teacher) and
@@ -254,7 +221,3 @@ class DINO(Recipe):
             "collapse_kl": 0.0,
             "embedding_std": scores["embedding_std"],
         }
-
-    def save(self, model, encoder, preset_dir):
-        """The student's backbone alone: head, teacher and center are dropped."""
-        encoder.save(preset_dir)
