@@ -51,6 +51,8 @@ class DataSection:
 class ModelSection:
     size: str = "tiny"
     source: str = ""
+    # image-text: an image preset for the image tower, beside a text preset `--from`
+    image_source: str = ""
     vocabulary_size: int = 8000
     extend_vocabulary: int = 0
 

@@ -360,3 +360,49 @@ def test_a_scaffolded_image_text_plugin_pretrains_with_clip_out_of_the_box(tmp_p
     assert config.run.recipe == "clip"
     result = pretrain(config, console=Console(quiet=True), progress=False, plugins=plugins)
     assert result.report.kept == 80 and math.isfinite(result.metrics["contrastive_loss"])
+
+
+def test_a_text_preset_and_an_image_preset_start_the_two_towers(tmp_path):
+    import keras_hub
+    from rich.console import Console
+
+    from ssl_domains.config import resolve_config
+    from ssl_domains.image.backbones import build_image_backbone
+    from ssl_domains.image.pixels import fresh_converter
+    from ssl_domains.pipelines.pretraining import pretrain
+    from ssl_domains.plugin.registry import registry
+    from ssl_domains.presets.encoder import Encoder
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "round", "cells", "pink", "two"]
+    text = keras_hub.models.BertBackbone(
+        vocabulary_size=len(words),
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=32,
+        intermediate_dim=64,
+        max_sequence_length=64,
+    )
+    text.save_to_preset(str(tmp_path / "text"))
+    keras_hub.models.BertTokenizer(vocabulary=words).save_to_preset(str(tmp_path / "text"))
+    image = build_image_backbone("vit-nano", 64)
+    image.save_to_preset(str(tmp_path / "image"))
+    fresh_converter(64).save_to_preset(str(tmp_path / "image"))
+    flags = {
+        "run.domain": "biomedical-figures",
+        "run.dir": str(tmp_path / "run"),
+        "train.steps": 2,
+        "model.source": str(tmp_path / "text"),
+    }
+    sets = [
+        f"model.image_source={tmp_path / 'image'}",
+        "train.batch_size=8",
+        "train.head_warmup_steps=0",
+    ]
+    config = resolve_config(registry(), flags=flags, sets=sets)
+    pretrain(config, console=Console(quiet=True), progress=False)
+    assert config.train.learning_rate == 1e-4  # pretrained towers: small steps
+    saved = Encoder.load(str(tmp_path / "run" / "preset")).backbone
+    assert saved.text_encoder.vocabulary_size == len(words)  # the preset's, not a new one
+    for tower, original in ((saved.image_encoder, image), (saved.text_encoder, text)):
+        start, now = original.weights[0].numpy(), tower.weights[0].numpy()
+        assert start.shape == now.shape and np.abs(start - now).max() < 0.01

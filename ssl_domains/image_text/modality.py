@@ -61,7 +61,9 @@ class ImageTextModality(Modality):
         WordPiece vocabulary trained on the captions. `--from`: a dual encoder (a CLIP
         run of ours, or a keras-hub `CLIPBackbone` preset) continues as it is; a text
         preset gives the text tower and its tokenizer (the image tower is fresh); an
-        image preset gives the image tower and its converter (the text tower is fresh)."""
+        image preset gives the image tower and its converter (the text tower is fresh).
+        `model.image_source` names an image preset for the image tower beside a text
+        preset `--from`, so both towers start pretrained."""
         from ssl_domains.image_text.dual_encoder import is_dual_encoder
         from ssl_domains.presets.encoder import Encoder
         from ssl_domains.presets.sources import resolve_source
@@ -72,6 +74,11 @@ class ImageTextModality(Modality):
         if config.model.source:
             location = resolve_source(config.model.source)
             loaded = Encoder.load(location, None, trusted)
+            if is_dual_encoder(loaded.backbone) and config.model.image_source:
+                raise UserError(
+                    f"{config.model.source} is a whole dual encoder: model.image_source "
+                    "is for a text preset --from (or none)"
+                )
             if is_dual_encoder(loaded.backbone):
                 limit = getattr(
                     getattr(loaded.backbone, "text_encoder", None), "max_sequence_length", 0
@@ -88,6 +95,14 @@ class ImageTextModality(Modality):
         elif loaded is not None:
             kind = type(loaded.backbone).__name__
             raise UserError(f"{config.model.source} holds a {kind}: neither text nor images")
+        if config.model.image_source:
+            if image_tower is not None:
+                raise UserError("--from is an image preset already; drop model.image_source")
+            image = Encoder.load(resolve_source(config.model.image_source), None, trusted)
+            if getattr(image.backbone, "image_shape", None) is None:
+                kind = type(image.backbone).__name__
+                raise UserError(f"model.image_source {config.model.image_source} holds a {kind}")
+            image_tower, converter = image.backbone, image.converter
         if tokenizer is None:
             captions = train_records.map(lambda image, caption: caption)
             tokenizer = fresh_vocabulary(domain, config, captions)

@@ -143,8 +143,9 @@ def pretrain(
     domain = plugins.domain(config.run.domain)(config.domain)
     recipe = plugins.recipe(config.run.recipe)(config.recipe)
     modality = modality_of(domain)  # an unsupported modality fails before anything is written
-    if config.model.source:
-        resolve_source(config.model.source)  # a bad --from fails before anything is written
+    for source in (config.model.source, config.model.image_source):
+        if source:
+            resolve_source(source)  # a bad --from fails before anything is written
     run = resume or RunDirectory.create(config, f"{config.run.domain}-{config.run.recipe}")
     if resume:
         config.save(run.config_path)
@@ -162,7 +163,7 @@ def pretrain(
     )
     model = recipe.build_model(encoder, None if latest else source)
     if not config.train.learning_rate:
-        pretrained = bool(config.model.source)
+        pretrained = bool(config.model.source or config.model.image_source)
         config.train.learning_rate = recipe.default_learning_rate(encoder.backbone, pretrained)
         config.save(run.config_path)
         write_provenance(run, plugins, config)
