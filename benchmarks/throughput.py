@@ -53,16 +53,7 @@ def measure(backend: str, domain: str, steps: int, extra: list[str]) -> dict:
         unit = next(k for x in lines for k in x if k.endswith("_per_s"))
         rates = [x[unit] for x in lines if unit in x][1:] or [x[unit] for x in lines if unit in x]
         final = next(x for x in lines if x.get("final"))
-        score, baseline = next(
-            (k, b)
-            for k, b in (
-                ("masked_accuracy", "unigram_accuracy"),
-                ("contrastive_accuracy", "chance_accuracy"),
-                ("discriminator_accuracy", "all_original_accuracy"),
-                ("masked_loss", "mean_patch_loss"),
-            )
-            if k in final
-        )
+        score, baseline = next(pair for pair in comparisons(domain, extra) if pair[0] in final)
         return {
             "backend": backend,
             "unit": unit.removesuffix("_per_s"),
@@ -70,6 +61,16 @@ def measure(backend: str, domain: str, steps: int, extra: list[str]) -> dict:
             "wall_s": round(wall, 1),
             "score": f"{score} {final[score]:.3f} (baseline {final.get(baseline, 0.0):.3f})",
         }
+
+
+def comparisons(domain: str, extra: list[str]) -> list[tuple[str, str]]:
+    """The recipe's (metric, baseline) pairs, as `evaluate` prints them."""
+    from ssl_domains.plugin.registry import registry
+
+    plugins = registry()
+    name = extra[extra.index("--recipe") + 1] if "--recipe" in extra else None
+    recipe = plugins.recipe(name or plugins.domain(domain).default_recipe)
+    return list(recipe.comparisons.values())
 
 
 def main() -> None:
