@@ -10,8 +10,9 @@ For each recipe (`--recipes`; default all five) this runs, as a user would,
 for S in 5 and 0 (all labels), and prints one markdown table: per encoder, the probe
 accuracies (mean ± std over seeds), the optimizer steps, the images per second (median
 of the logged windows after the first, which includes compilation) and the wall time
-of the pretraining command. Random init appears once per backbone shape, raw pixels
-once. `--finetune` adds a 5-shot fine-tuned column (`ssl-domains finetune RUN
+of the pretraining command. Each run has its own random-init row (a random encoder of
+its shape, drawn anew per run, and scores move by several points between draws); raw
+pixels appear once. `--finetune` adds a 5-shot fine-tuned column (`ssl-domains finetune RUN
 --shots 5 [--random-init]`, seeds 0..N-1).
 
     python benchmarks/vision.py                                   # ~20 min on 2 cores
@@ -105,7 +106,11 @@ def chain(recipe: str, root: Path, args) -> list[dict]:
         )
         for row in json.loads(scores.read_text()):
             probes.setdefault(row["source"], {})[shots] = row
-    names = {str(run): recipe, f"random:{run}": f"random init ({size})", f"raw:{run}": "raw pixels"}
+    names = {
+        str(run): recipe,
+        f"random:{run}": f"random init ({size}, {recipe} run)",
+        f"raw:{run}": "raw pixels",
+    }
     tuned = {}
     if args.finetune:
         print(f"== {recipe}: fine-tune", file=sys.stderr, flush=True)
@@ -140,8 +145,8 @@ def main() -> None:
         rows, seen = [], set()
         for recipe in args.recipes:
             for row in chain(recipe, root, args):
-                if row["steps"] is None and row["encoder"] in seen:
-                    continue  # baselines once per shape: their scores depend on the seed only
+                if row["encoder"] in seen:
+                    continue  # raw pixels once: they are the same for every run
                 seen.add(row["encoder"])
                 rows.append(row)
     print(f"\n{DOMAIN}: 4 tissue kinds, 160 labeled tiles; {args.seeds} seeds; {args.backend}.\n")
