@@ -111,3 +111,21 @@ def test_the_momentum_rises_from_base_to_one_on_a_cosine():
     np.testing.assert_allclose(momentum, expected, rtol=1e-6)
     assert momentum[0] == pytest.approx(0.996) and momentum[-1] == pytest.approx(1.0)
     assert np.all(np.diff(momentum) >= 0)
+
+
+def test_copied_statistics_are_the_students_while_weights_are_averaged():
+    import keras
+
+    from ssl_domains.objectives.ema_teacher import EMATeacher
+
+    student = keras.Sequential([keras.layers.Dense(4), keras.layers.BatchNormalization()])
+    student.build((None, 3))
+    teacher = EMATeacher([student], base_momentum=0.5, copy_statistics=True)
+    for weight in student.weights:
+        weight.assign(ops.convert_to_numpy(weight) + 1.0)
+    old = [ops.convert_to_numpy(w).copy() for w in teacher.networks[0].weights]
+    teacher.update([student])
+    for w, s, t0 in zip(teacher.networks[0].weights, student.weights, old, strict=True):
+        s = ops.convert_to_numpy(s)
+        expected = s if "moving" in w.path else 0.5 * t0 + 0.5 * s
+        np.testing.assert_allclose(ops.convert_to_numpy(w), expected, rtol=1e-6)

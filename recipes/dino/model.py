@@ -135,7 +135,11 @@ class DINOModel(keras.Model):
             out_dim, hidden_dim, bottleneck_dim, head_layers, head_batch_norm, name="head"
         )
         self.head.build((None, width))
-        self.teacher = EMATeacher([backbone, self.head], teacher_momentum, name="teacher")
+        # Its BatchNorm statistics are the student's: averaged at the teacher's slow
+        # momentum they lag far behind in a short run.
+        self.teacher = EMATeacher(
+            [backbone, self.head], teacher_momentum, copy_statistics=True, name="teacher"
+        )
         self.center = self.add_weight(
             shape=(self.out_dim,), initializer="zeros", trainable=False, name="center"
         )
@@ -175,23 +179,6 @@ class DINOModel(keras.Model):
             "bottleneck": bottleneck,
         }
 
-    def _copy_batch_statistics(self) -> None:
-        """The teacher's BatchNorm statistics := the student's, after the EMA update.
-
-        `EMATeacher` averages moving statistics at the teacher's slow momentum, which
-        lag far behind in a short run. The student's (momentum 0.9 in the head: about
-        the last ten batches') keep the teacher's normalisation near the data's, with
-        the teacher still normalising each image alone (inference mode)."""
-        pairs = zip(
-            [layer for net in self.teacher.networks for layer in net._flatten_layers()],
-            [layer for net in (self.backbone, self.head) for layer in net._flatten_layers()],
-            strict=True,
-        )
-        for target, source in pairs:
-            if isinstance(target, keras.layers.BatchNormalization):
-                target.moving_mean.assign(ops.convert_to_tensor(source.moving_mean))
-                target.moving_variance.assign(ops.convert_to_tensor(source.moving_variance))
-
     def current_teacher_temperature(self) -> Tensor:
         """The teacher temperature of this step, on the warm-up schedule."""
         warmup = self.teacher_warmup_fraction * ops.convert_to_tensor(self.teacher.total_steps)
@@ -222,7 +209,6 @@ class DINOModel(keras.Model):
         if training:
             self.center.assign(updated_center(center, teacher, self.center_momentum))
             self.teacher.update([self.backbone, self.head])
-            self._copy_batch_statistics()
         images = ops.cast(ops.shape(student)[1], "float32")
         values = {
             "dino_loss": distillation,

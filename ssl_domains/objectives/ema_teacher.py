@@ -67,6 +67,9 @@ class EMATeacher(keras.layers.Layer):
         final_momentum: `m` at the last step (1: the teacher freezes as the run ends).
         batch_statistics: normalise the copies' BatchNorm layers with the batch's
             statistics, as BYOL's target network does, rather than moving ones.
+        copy_statistics: take the student's BatchNorm moving statistics as they are
+            instead of averaging them at the teacher's slow momentum, which lags far
+            behind the data in a short run (DINO's teacher, in inference mode).
         **kwargs: `keras.layers.Layer` arguments (`name`, ...).
 
     Not serialised on its own: the model that owns it makes it anew from its
@@ -97,6 +100,7 @@ class EMATeacher(keras.layers.Layer):
         base_momentum: float = 0.996,
         final_momentum: float = 1.0,
         batch_statistics: bool = False,
+        copy_statistics: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -109,6 +113,13 @@ class EMATeacher(keras.layers.Layer):
         self.final_momentum = final_momentum
         self.batch_statistics = batch_statistics
         self.networks = [copy_of(student) for student in students]
+        # Variables taken from the student as they are, not averaged.
+        self.copied = set()
+        if copy_statistics:
+            for network in self.networks:
+                for layer in network._flatten_layers():
+                    if isinstance(layer, keras.layers.BatchNormalization):
+                        self.copied |= {id(layer.moving_mean), id(layer.moving_variance)}
         for network in self.networks:
             network.trainable = False  # its trainable_weights are now empty
             if batch_statistics:
@@ -149,7 +160,8 @@ class EMATeacher(keras.layers.Layer):
         for network, student in zip(self.networks, students, strict=True):
             for target, source in zip(network.weights, student.weights, strict=True):
                 value = ops.stop_gradient(ops.convert_to_tensor(source))
-                if "float" not in str(target.dtype):  # counters: copied, not averaged
+                # Counters, and statistics asked for as they are: taken, not averaged.
+                if "float" not in str(target.dtype) or id(target) in self.copied:
                     target.assign(value)
                     continue
                 current = ops.convert_to_tensor(target)
