@@ -37,6 +37,15 @@ def pretrain(
     backend: str = typer.Option(
         None, "--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or tensorflow)."
     ),
+    precision: str = typer.Option(
+        None, "--precision", help="fp32, bf16 (AMX CPUs, TPUs, recent GPUs) or fp16 (GPUs)."
+    ),
+    distribute: str = typer.Option(
+        None, "--distribute", help="data (replicas) or model (sharded weights, JAX)."
+    ),
+    devices: int = typer.Option(
+        None, "--devices", help="Devices to train on (0: all); on CPU, N virtual ones."
+    ),
     steps: int = typer.Option(None, "--steps", help="Optimizer steps."),
     epochs: float = typer.Option(
         None, "--epochs", help="Passes over the corpus (overrides --steps)."
@@ -72,6 +81,9 @@ def pretrain(
         "data.corpus": corpus or None,
         "model.source": source,
         "run.backend": backend or (None if run else os.environ.get("KERAS_BACKEND")),
+        "run.precision": precision,
+        "run.distribute": distribute,
+        "run.devices": devices,
         "train.steps": steps,
         "train.epochs": epochs if epochs is not None else (0.0 if steps is not None else None),
         "train.batch_size": batch_size,

@@ -23,6 +23,10 @@ from ssl_domains.tasks import check_task
 
 BACKENDS = ("tensorflow", "jax", "torch")
 TXT_MODES = ("auto", "line", "paragraph", "file")
+# fp32, or mixed precision: bf16 computes in bfloat16 (AMX CPUs, TPUs, recent GPUs),
+# fp16 in float16 with loss scaling (GPUs); variables stay float32 either way.
+PRECISIONS = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+DISTRIBUTIONS = ("", "data", "model")
 
 
 @dataclass
@@ -32,6 +36,12 @@ class RunSection:
     backend: str = "tensorflow"
     dir: str = ""
     seed: int = 0
+    precision: str = "fp32"  # a key of PRECISIONS
+    # "": one device; "data": replicas on `devices` devices; "model": weights sharded
+    # by a layout map too (JAX). `devices` 0: all there are; on a CPU-only host, N > 1
+    # makes N virtual devices.
+    distribute: str = ""
+    devices: int = 0
 
 
 @dataclass
@@ -122,6 +132,7 @@ class FinetuneRunSection:
     dir: str = ""
     seed: int = 0
     random_init: bool = False
+    precision: str = "fp32"  # a key of PRECISIONS
 
 
 @dataclass
@@ -287,6 +298,10 @@ def validate_field(key: str, value: Any) -> None:
         raise UserError(f"{key} must not be negative, got {value}")
     if key == "data.validation_fraction" and not 0 <= value < 1:
         raise UserError(f"{key} must be in [0, 1), got {value}")
+    if key.endswith(".precision") and value not in PRECISIONS:
+        raise UserError(f"{key} must be one of {', '.join(PRECISIONS)}, got {value!r}")
+    if key == "run.distribute" and value not in DISTRIBUTIONS:
+        raise UserError(f"run.distribute must be data or model, got {value!r}")
     if key == "data.txt_mode" and value not in TXT_MODES:
         raise UserError(f"data.txt_mode must be one of {', '.join(TXT_MODES)}, got {value!r}")
     if key == "run.task" and value:
