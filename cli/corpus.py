@@ -1,4 +1,5 @@
-"""`ssl-domains corpus inspect`: what pretraining would make of a corpus."""
+"""`ssl-domains corpus inspect`: what pretraining would make of a corpus;
+`ssl-domains corpus prepare`: make it once, into a folder any run can train on."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from rich.table import Table
 from ssl_domains.config import resolve_config
 from ssl_domains.plugin.registry import registry
 
-corpus_app = typer.Typer(help="Look at a corpus before training on it.", no_args_is_help=True)
+corpus_app = typer.Typer(
+    help="Look at a corpus before training on it, or prepare it once for many runs.",
+    no_args_is_help=True,
+)
 out = Console()
 
 
@@ -67,6 +71,60 @@ def inspect(
         json_out.write_text(
             json.dumps({**asdict(result), "report": asdict(result.report)}, indent=2)
         )
+
+
+@corpus_app.command("prepare")
+def prepare(
+    paths: list[str] = typer.Argument(
+        None, help="Files, folders or globs (default: the domain's sample)."
+    ),
+    domain: str = typer.Option(
+        ..., "--domain", "-d", help="The domain whose reading and hygiene apply."
+    ),
+    out_dir: Path = typer.Option(..., "--out", help="The prepared-corpus folder to write."),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        min=0,
+        help="Processes to prepare on (0: every core, when it pays off).",
+    ),
+    sets: list[str] = typer.Option(
+        None, "--set", help="Config overrides, e.g. --set data.near_duplicates=false."
+    ),
+    runner: str = typer.Option(
+        "",
+        "--runner",
+        help="Prepare as an Apache Beam pipeline on this runner (DirectRunner, "
+        "DataflowRunner, FlinkRunner, SparkRunner); default: in this process.",
+    ),
+    beam_args: list[str] = typer.Option(
+        None,
+        "--beam-arg",
+        help="One of Beam's own pipeline flags, e.g. --beam-arg=--direct_num_workers=2.",
+    ),
+) -> None:
+    """Read, clean, deduplicate and shard a corpus once, for any number of runs
+    (`pretrain --corpus DIR`)."""
+    from ssl_domains.backend import select_backend
+    from ssl_domains.data.prepared_corpus import Engine, corpus_settings, prepare_into
+    from ssl_domains.pipelines.pretraining import corpus_files
+
+    plugins = registry()
+    config = resolve_config(
+        plugins, flags={"run.domain": domain, "data.corpus": paths or None}, sets=sets or ()
+    )
+    select_backend("tensorflow")
+    adapter = plugins.domain(config.run.domain)(config.domain)
+    settings = corpus_settings(adapter, config, plugins.plugin("domain", adapter.name))
+    items = corpus_files(adapter, config)
+    engine = Engine(workers, runner, tuple(beam_args or ()))
+    prepared = prepare_into(out_dir, adapter, items, settings, engine, out)
+    report = prepared.report
+    out.print(
+        f"prepared corpus {prepared.hash}: {report.files} files, {report.train_records} train / "
+        f"{report.validation_records} validation records ({prepared.path})"
+    )
+    out.print(f"next: ssl-domains pretrain --domain {adapter.name} --corpus {prepared.path}")
 
 
 def print_inspection(result) -> None:

@@ -55,6 +55,10 @@ class DataSection:
     seq_len: int = 128
     deduplicate: bool = True
     near_duplicates: bool = True
+    # `tfds:` corpora: the local data_dir ("" = TFDS's default) and the feature to read
+    # ("" = the only one of the domain's kind).
+    tfds_dir: str = ""
+    tfds_field: str = ""
 
 
 @dataclass

@@ -50,6 +50,16 @@ def metrics(run_dir: Path) -> list[dict]:
     return [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def corpus_cache(tmp_path_factory):
+    """Prepared corpora go to a cache of the session's own, never the home folder
+    (subprocesses inherit it through the environment)."""
+    root = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SSL_DOMAINS_CACHE", str(root))
+        yield root
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request) -> str:
     return request.param

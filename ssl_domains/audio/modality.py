@@ -17,6 +17,25 @@ class AudioModality(Modality):
     default_task: ClassVar[str] = "audio-classification"
     label_roles: ClassVar[dict[str, str]] = {"audio": "path", "label": "label"}
 
+    def tfds_converter(self, domain, features, field, where):
+        from ssl_domains.audio.signal import SAMPLE_RATE, samples_to_wave
+        from ssl_domains.data.records import BadRecord
+        from ssl_domains.data.tfds_source import feature_value, features_by_name, pick_feature
+
+        name = pick_feature(features, "Audio", field, where)
+        rate = getattr(features_by_name(features)[name], "sample_rate", None)
+        if not rate:
+            raise UserError(f"{where}: the audio feature {name!r} declares no sample_rate")
+        target = getattr(domain, "sample_rate", SAMPLE_RATE)
+
+        def to_wave(example):
+            try:
+                return samples_to_wave(feature_value(example, name), rate, target)
+            except ValueError as error:
+                return BadRecord(str(error))
+
+        return to_wave
+
     def features(self):
         import tensorflow as tf
 

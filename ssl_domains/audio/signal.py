@@ -36,7 +36,23 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         raise ValueError("empty audio")
     if len(data) < _declared_frames(path):
         raise ValueError(f"truncated: {len(data)} of {_declared_frames(path)} frames")
-    wave = data.mean(axis=1)
+    return mono_at(data, rate, sample_rate)
+
+
+def samples_to_wave(samples: np.ndarray, rate: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Decoded samples, integer PCM or float, `(frames,)` or `(frames, channels)` (as
+    TFDS stores audio), to what `read_audio` makes of a file."""
+    if samples.size == 0:
+        raise ValueError("empty audio")
+    wave = samples.astype(np.float32)
+    if samples.dtype.kind == "i":  # full scale is the type's range, as soundfile reads PCM
+        wave /= float(np.iinfo(samples.dtype).max) + 1
+    return mono_at(wave.reshape(len(wave), -1), rate, sample_rate)
+
+
+def mono_at(frames: np.ndarray, rate: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """float32 `(frames, channels)` at `rate` Hz, mixed to mono at `sample_rate` Hz."""
+    wave = frames.mean(axis=1)
     if rate != sample_rate:
         from scipy.signal import resample_poly
 

@@ -1,6 +1,7 @@
 """Finding corpus files and opening them, whatever their modality.
 
-`--corpus` takes files, folders (searched recursively) and globs. A file that cannot
+`--corpus` takes files, folders (searched recursively), globs and TFDS splits
+(`tfds:NAME[/CONFIG][:SPLIT]`, `ssl_domains.data.tfds_source`). A file that cannot
 be opened is skipped with a reason (`BadFile`); the modality's reader decodes its
 records.
 """
@@ -15,16 +16,26 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
-from ssl_domains.data.records import BadFile, BadRecord
+from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
+from ssl_domains.data.tfds_source import TfdsSlice, is_tfds_spec, read_slice, tfds_slices
 from ssl_domains.errors import UserError
 
+# What a corpus is read item by item from: a file, or a slice of a TFDS split.
+CorpusItem = Path | TfdsSlice
 
-def find_files(specs: Sequence[str | Path]) -> list[Path]:
-    """Expand files, folders and glob patterns into a sorted, de-duplicated file list."""
-    found: dict[Path, None] = {}
+
+def find_files(
+    specs: Sequence[str | Path], tfds_dir: str = "", tfds_field: str = ""
+) -> list[CorpusItem]:
+    """Expand files, folders and glob patterns into a sorted, de-duplicated file list;
+    a `tfds:` spec into the slices of its split, read from the data_dir `tfds_dir`
+    (`data.tfds_dir`) with the feature `tfds_field` (`data.tfds_field`)."""
+    found: dict[CorpusItem, None] = {}
     for spec in specs:
         path = Path(spec).expanduser()
-        if path.is_file():
+        if is_tfds_spec(spec):
+            matches = tfds_slices(spec, tfds_dir, tfds_field)
+        elif path.is_file():
             matches = [path]
         elif path.is_dir():
             matches = sorted(p for p in path.rglob("*") if p.is_file() and not _hidden(p, path))
@@ -37,6 +48,20 @@ def find_files(specs: Sequence[str | Path]) -> list[Path]:
     if not found:
         raise UserError(f"no files in corpus: {', '.join(map(str, specs))}")
     return list(found)
+
+
+def read_item(domain, item: CorpusItem, options: ReadOptions) -> Iterator:
+    """The records of one corpus item, as `domain.read` yields them for a file."""
+    if isinstance(item, TfdsSlice):
+        return read_slice(item, domain)
+    return domain.read(item, options)
+
+
+def item_size(item: CorpusItem) -> int:
+    """Bytes of one corpus item, for progress bars (0 for a file that is gone)."""
+    if isinstance(item, TfdsSlice):
+        return item.nbytes
+    return item.stat().st_size if item.exists() else 0
 
 
 def _hidden(path: Path, root: Path) -> bool:

@@ -10,17 +10,30 @@ locality-sensitive hashing (datasketch), at Jaccard similarity 0.7 by default. A
 (`HammingIndex`). All of it runs in one pass while the corpus is read; memory grows
 with the number of distinct documents (about 2 KB each for text near-duplicate
 detection, a few hundred bytes for an image), so beyond tens of millions of documents
-turn `data.near_duplicates` off or back datasketch's LSH with Redis.
+turn `data.near_duplicates` off (exact duplicates cost 16 bytes each).
+
+Deciding is split from measuring so that preparation can run on many processes and
+still decide in one: `Deduplicator.fingerprint` (no state; run by any worker) turns a
+key into a `Fingerprint` (exact digest, MinHash signature or perceptual hash), and
+`Deduplicator.check_fingerprint` (one process, in input order) decides. MinHash
+signatures hash each word once (CRC-32) and combine the word hashes of a shingle with
+numpy, instead of SHA-1 per shingle string, and the permutations are drawn once per
+deduplicator rather than once per document: the two costs that dominated profiles.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
-from datasketch import LeanMinHash
+import numpy as np
+
+# Shingles per `MinHash.update_batch` call: bounds its (shingles x permutations) matrix.
+SHINGLE_CHUNK = 8192
 
 
 @dataclass(frozen=True)
@@ -110,54 +123,132 @@ class Deduplicator:
         self.seen: set[bytes] = set()
         self.near, self.num_perm, self.shingle = near, num_perm, shingle
         self.threshold = threshold
-        self.signatures: dict[str, object] = {}
+        self.signatures: list[np.ndarray] = []  # of the documents kept, by index
+        self.bands: list[dict[bytes, list[int]]] = []  # LSH band value -> signatures
         self.hashes: dict[int, HammingIndex] = {}  # by `within`
-        if near:
+        self._lsh = None
+        self._template = None
+
+    def settings(self) -> dict[str, Any]:
+        """The arguments that make an empty deduplicator like this one (for workers)."""
+        return dict(
+            near=self.near, threshold=self.threshold, num_perm=self.num_perm, shingle=self.shingle
+        )
+
+    @property
+    def lsh(self):
+        if self._lsh is None:
             from datasketch import MinHashLSH
 
-            # LSH at a lower threshold finds candidates with high recall; each is then
-            # confirmed by its estimated Jaccard similarity.
-            self.lsh = MinHashLSH(threshold=max(threshold - 0.15, 0.3), num_perm=num_perm)
+            # Its bands (for a lower threshold: candidates with high recall, each then
+            # confirmed by estimated Jaccard similarity) are what `_near_signature`
+            # uses; `beam_pipeline` bands the same way.
+            threshold = max(self.threshold - 0.15, 0.3)
+            self._lsh = MinHashLSH(threshold=threshold, num_perm=self.num_perm)
+        return self._lsh
 
     def _minhash(self, words: list[str]):
+        """The MinHash of the `shingle`-word shingles of `words` (all of them, if fewer)."""
         from datasketch import MinHash
 
-        size = min(self.shingle, len(words))
-        grams = {" ".join(words[i : i + size]).encode() for i in range(len(words) - size + 1)}
-        signature = MinHash(num_perm=self.num_perm)
-        signature.update_batch(list(grams))
+        if self._template is None:  # drawing permutations costs more than hashing a page
+            self._template = MinHash(num_perm=self.num_perm, hashfunc=int)
+        signature = self._template.copy()
+        hashes = shingle_hashes(words, min(self.shingle, len(words))).tolist()
+        for start in range(0, len(hashes), SHINGLE_CHUNK):
+            signature.update_batch(hashes[start : start + SHINGLE_CHUNK])
         return signature
+
+    def fingerprint(self, key: str | HashKey) -> Fingerprint:
+        """What `check_fingerprint` needs of `key`; uses no state, so any process may."""
+        if isinstance(key, HashKey):
+            bits = key.bits if self.near else None
+            return Fingerprint(exact_digest(key), bits=bits, within=key.within)
+        words = key.casefold().split()
+        signature = self._minhash(words).hashvalues if self.near and words else None
+        return Fingerprint(exact_digest(key), signature)
 
     def check(self, text: str | HashKey) -> str | None:
         """`"exact_duplicate"`, `"near_duplicate"`, or None (and `text` is remembered).
 
         A `HashKey`'s near duplicates are looked for only when this deduplicator looks
         for near duplicates at all (`near`) and the key has `bits`."""
-        if isinstance(text, HashKey):
-            return self._check_hash(text)
-        words = text.casefold().split()
-        key = hashlib.blake2b(" ".join(words).encode(), digest_size=16).digest()
-        if key in self.seen:
+        if exact_digest(text) in self.seen:  # before the signature, which costs more
             return "exact_duplicate"
-        self.seen.add(key)
-        if self.near and words:
-            signature = self._minhash(words)
-            candidates = self.lsh.query(signature)
-            if any(signature.jaccard(self.signatures[c]) >= self.threshold for c in candidates):
+        return self.check_fingerprint(self.fingerprint(text))
+
+    def check_fingerprint(self, found: Fingerprint) -> str | None:
+        """`check`, for a key already turned into its `fingerprint`."""
+        if found.exact in self.seen:
+            return "exact_duplicate"
+        self.seen.add(found.exact)
+        if found.signature is not None and self._near_signature(found.signature):
+            return "near_duplicate"
+        if found.bits is not None:
+            index = self.hashes.setdefault(found.within, HammingIndex(found.within))
+            if index.find(found.bits) is not None:
                 return "near_duplicate"
-            key_name = str(len(self.signatures))
-            self.signatures[key_name] = LeanMinHash(signature)
-            self.lsh.insert(key_name, signature)
+            index.add(found.bits)
         return None
 
-    def _check_hash(self, key: HashKey) -> str | None:
-        exact = b"hash:" + key.exact.encode()
-        if exact in self.seen:
-            return "exact_duplicate"
-        self.seen.add(exact)
-        if self.near and key.bits is not None:
-            index = self.hashes.setdefault(key.within, HammingIndex(key.within))
-            if index.find(key.bits) is not None:
-                return "near_duplicate"
-            index.add(key.bits)
-        return None
+    def _near_signature(self, signature: np.ndarray) -> bool:
+        """Whether a remembered signature is near `signature`; if not, remember it.
+
+        Banded as datasketch's `MinHashLSH` bands it for this threshold (its
+        `hashranges`), so the candidates are the same, but looked up in plain dicts
+        of band bytes: datasketch's per-band byte swaps and set storage cost more
+        than the rest of the check. Candidates are confirmed by estimated Jaccard
+        similarity, the share of equal hash values (`MinHash.jaccard`).
+        """
+        ranges = self.lsh.hashranges
+        if not self.bands:
+            self.bands = [{} for _ in ranges]
+        keys = [signature[start:end].tobytes() for start, end in ranges]
+        pairs = list(zip(self.bands, keys, strict=True))
+        candidates = {i for table, key in pairs for i in table.get(key, ())}
+        for index in candidates:
+            similarity = np.count_nonzero(signature == self.signatures[index]) / len(signature)
+            if similarity >= self.threshold:
+                return True
+        for table, key in pairs:
+            table.setdefault(key, []).append(len(self.signatures))
+        self.signatures.append(signature)
+        return False
+
+
+class Fingerprint(NamedTuple):
+    """A dedup key as `Deduplicator.check_fingerprint` compares it: small, picklable.
+
+    exact: digest of the case-folded, whitespace-collapsed text (or of a `HashKey`'s
+        content digest); equal digests are exact duplicates.
+    signature: the text's MinHash hash values, for near duplicates (None: not looked for).
+    bits, within: a `HashKey`'s perceptual hash and its radius (None: not looked for).
+    """
+
+    exact: bytes
+    signature: Any = None
+    bits: int | None = None
+    within: int = 0
+
+
+def exact_digest(key: str | HashKey) -> bytes:
+    """What counts as the same document: 16 bytes of the normalised text (or hash)."""
+    if isinstance(key, HashKey):
+        return b"hash:" + key.exact.encode()
+    return hashlib.blake2b(" ".join(key.casefold().split()).encode(), digest_size=16).digest()
+
+
+def shingle_hashes(words: list[str], size: int) -> np.ndarray:
+    """A 32-bit hash of each run of `size` consecutive words.
+
+    Each word is hashed once (CRC-32 of its UTF-8: stable across processes, unlike
+    `hash`) and a shingle's hashes are combined FNV-style in numpy; MinHash mixes the
+    result again (datasketch's affine32 scheme) before permuting it.
+    """
+    encoded = " ".join(words).encode().split(b" ")  # one encode, not one per word
+    data = np.fromiter(map(zlib.crc32, encoded), dtype=np.uint32, count=len(words))
+    count = len(words) - size + 1
+    combined = data[:count].copy()
+    for offset in range(1, size):
+        combined = (combined * np.uint32(0x01000193)) ^ data[offset : offset + count]
+    return combined

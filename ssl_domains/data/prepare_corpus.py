@@ -4,20 +4,43 @@ Reading every record through the domain's reader and hygiene once, in Python, gi
 exact counts (records, skips, redactions) and a fixed train/validation split; then
 training streams the shards with tf.data on any backend, as many passes as needed.
 The split hashes the cleaned text, so duplicate documents never straddle it.
+
+Files can be read on several processes (`workers`): each prepares whole files
+(`ssl_domains.data.item_preparation`) into staging files, and this process merges
+them in input order, deciding duplicates and writing the shards, so the output does
+not depend on the number of workers. `ssl_domains.data.prepared_corpus` keeps the
+result as a directory any number of runs reuse.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
+import multiprocessing
+import os
+import shutil
 import zlib
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ssl_domains.data.deduplicator import Deduplicator
-from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
+from ssl_domains.data.item_preparation import (
+    Candidate,
+    ItemContext,
+    ItemResult,
+    prepare_item,
+    prepare_item_in_worker,
+    skip_pieces,
+    start_worker,
+    unstage_piece,
+)
+from ssl_domains.data.records import ReadOptions
 from ssl_domains.data.shards import ShardWriter
+from ssl_domains.data.shared_digests import SharedDigests
 from ssl_domains.errors import UserError
 from ssl_domains.plugin.domain_adapter import DomainAdapter
 
@@ -26,7 +49,8 @@ REPORT_FILE = "corpus.json"
 
 @dataclass
 class CorpusReport:
-    """What preparing a corpus found; saved as `data/corpus.json` in the run."""
+    """What preparing a corpus found; saved as `corpus.json` in the prepared corpus
+    and in the run's `data/`."""
 
     files: int = 0
     records: int = 0
@@ -76,8 +100,15 @@ def sorted_bins(counts: dict[str, int]) -> dict[str, int]:
     return dict(sorted(counts.items(), key=lambda kv: order[kv[0]]))
 
 
-def is_validation(data: bytes, fraction: float) -> bool:
-    return zlib.crc32(data) % 10_000 < round(fraction * 10_000)
+def require_usable(report: CorpusReport) -> None:
+    """Refuse a corpus of which nothing was kept, saying why each record went."""
+    if report.kept == 0:
+        reasons = {**report.dropped, **report.skip_reasons}
+        why = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(reasons.items()))
+        raise UserError(
+            f"no usable records in the corpus ({report.files} files read, "
+            f"{len(report.skipped_files)} skipped; records dropped: {why or 'none'})"
+        )
 
 
 def prepare_corpus(
@@ -88,6 +119,7 @@ def prepare_corpus(
     validation_fraction: float,
     on_file: Callable[[Path, int], None] | None = None,
     dedup: Deduplicator | None = None,
+    workers: int = 1,
 ) -> CorpusReport:
     """Read `files` with `domain`, clean and check each record, drop duplicates, and
     write train/validation shards.
@@ -96,78 +128,154 @@ def prepare_corpus(
     a typed `tf.train.Example`.
     `on_file(path, nbytes)` is called after each file, for progress bars.
     `dedup` finds duplicates of records already kept (None: keep them all).
+    `workers` > 1 reads, cleans and fingerprints files on that many processes
+    (`ssl_domains.data.item_preparation`); this process decides duplicates in input
+    order and writes the shards, so any number of workers writes the same shards.
     """
     from ssl_domains.plugin.modality import modality_of
 
     kind = modality_of(domain)
     out_dir.mkdir(parents=True, exist_ok=True)
+    staging = out_dir / STAGING_DIR
+    staging.mkdir(exist_ok=True)
     report = CorpusReport(unit=domain.unit)
-    skip_reasons: Counter[str] = Counter()
-    redactions: Counter[str] = Counter()
-    dropped: Counter[str] = Counter()
+    totals = ItemResult()
     lengths: Counter[str] = Counter()
     writers = {split: ShardWriter(out_dir, split) for split in ("train", "validation")}
     first_piece = None  # all a one-piece corpus has to split, kept to divide it
+    settings = dedup.settings() if dedup is not None else None
+    # Workers skip the work on exact repeats of merged documents they can see.
+    merged = SharedDigests(SPAWN) if workers > 1 and dedup is not None else None
+    context = ItemContext(domain, options, validation_fraction, settings, merged)
     try:
-        for path in files:
+        known = dedup.seen.__contains__ if dedup is not None else None
+        for path, stage, result in _item_results(context, files, staging, workers, known):
             report.files += 1
-            try:
-                for record in domain.read(path, options):
-                    if isinstance(record, BadRecord):
-                        report.skipped_records += 1
-                        skip_reasons[record.reason] += 1
-                        continue
-                    report.records += 1
-                    cleaned = domain.clean(record, redactions)
-                    reason = "empty" if cleaned is None else domain.quality(cleaned)
-                    key = domain.dedup_key(cleaned) if reason is None else None
-                    if reason is None and dedup is not None and key is not None:
-                        reason = dedup.check(key)
+            _add_counts(totals, result)
+            if result.bad_file is not None:
+                report.skipped_files[str(path)] = result.bad_file
+            first_piece = result.first_piece if first_piece is None else first_piece
+            with stage.open("rb") as staged:
+                for candidate in result.candidates:
+                    reason = _duplicate(candidate, dedup, merged)
                     if reason is not None:
-                        dropped[reason] += 1
+                        skip_pieces(staged, candidate.pieces)
+                        totals.dropped[reason] += 1
                         continue
-                    size = domain.measure(cleaned)
-                    report.total += size
-                    lengths[length_bin(size)] += 1
-                    # One decision per document, so its pieces never straddle the split.
-                    held_out = is_validation(kind.payload(cleaned), validation_fraction)
-                    split = "validation" if held_out else "train"
-                    for piece in domain.split(cleaned):
-                        first_piece = piece if first_piece is None else first_piece
-                        writers[split].write(kind.serialize(piece))
-                        setattr(report, f"{split}_records", getattr(report, f"{split}_records") + 1)
-            except BadFile as error:
-                report.skipped_files[str(path)] = str(error)
-            size = path.stat().st_size if path.exists() else 0
-            report.bytes += size
+                    report.total += candidate.size
+                    lengths[length_bin(candidate.size)] += 1
+                    split = "validation" if candidate.validation else "train"
+                    for _ in range(candidate.pieces):
+                        writers[split].write(unstage_piece(staged, kind))
+                    written = getattr(report, f"{split}_records") + candidate.pieces
+                    setattr(report, f"{split}_records", written)
+            stage.unlink()
+            report.bytes += result.size
             if on_file:
-                on_file(path, size)
+                on_file(path, result.size)
     finally:
         for writer in writers.values():
             writer.close()
-    report.skip_reasons = dict(skip_reasons)
-    report.redactions = dict(redactions)
-    report.dropped = dict(dropped)
+        shutil.rmtree(staging, ignore_errors=True)
+    report.records, report.skipped_records = totals.records, totals.skipped_records
+    report.skip_reasons = dict(totals.skip_reasons)
+    report.redactions = dict(totals.redactions)
+    report.dropped = dict(totals.dropped)
     report.lengths = sorted_bins(lengths)
     report.train_files = writers["train"].paths
     report.validation_files = writers["validation"].paths
-    report.layouts = dict(options.layouts)
-    if report.kept == 0:
-        reasons = {**report.dropped, **report.skip_reasons}
-        why = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(reasons.items()))
-        raise UserError(
-            f"no usable records in the corpus ({report.files} files read, "
-            f"{len(report.skipped_files)} skipped; records dropped: {why or 'none'})"
-        )
+    options.layouts.update(totals.layouts)
+    report.layouts = dict(totals.layouts)
+    require_usable(report)
     if validation_fraction > 0 and 0 in (report.train_records, report.validation_records):
-        report.split_note = _split_pieces(
+        report.split_note = split_pieces(
             domain, kind, out_dir, report, validation_fraction, first_piece
         )
     report.save(out_dir)
     return report
 
 
-def _split_pieces(
+STAGING_DIR = ".staging"
+# Workers are spawned: TensorFlow is loaded here, and forking a process that has
+# loaded it is unsafe.
+SPAWN = multiprocessing.get_context("spawn")
+# Items handed out ahead of the one being merged, per worker: enough to keep every
+# worker busy behind a slow item, few enough that waiting results stay small.
+AHEAD_PER_WORKER = 2
+
+
+def _item_results(
+    context: ItemContext, items: Sequence, staging: Path, workers: int, known=None
+) -> Iterator[tuple[Any, Path, ItemResult]]:
+    """(item, its staging file, its `ItemResult`) for each item, in input order.
+
+    With workers > 1, a pool of spawned processes prepares items ahead; at most
+    `AHEAD_PER_WORKER` per worker are in flight, so memory holds that many results.
+    In one process, each item is prepared after the earlier ones were merged, so
+    `known` (see `prepare_item`) spares the work on their exact duplicates.
+    """
+    stages = [staging / f"{index:07d}.stage" for index in range(len(items))]
+    if workers <= 1:
+        for item, stage in zip(items, stages, strict=True):
+            yield item, stage, prepare_item(context, item, stage, known)
+        return
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=SPAWN,
+        initializer=start_worker,
+        initargs=(context,),
+    )
+    try:
+        pending: deque = deque()
+        upcoming = iter(zip(items, stages, strict=True))
+        for item, stage in itertools.islice(upcoming, workers * AHEAD_PER_WORKER):
+            pending.append((item, stage, pool.submit(prepare_item_in_worker, item, stage)))
+        while pending:
+            item, stage, future = pending.popleft()
+            for following, its_stage in itertools.islice(upcoming, 1):
+                job = pool.submit(prepare_item_in_worker, following, its_stage)
+                pending.append((following, its_stage, job))
+            yield item, stage, future.result()
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _duplicate(candidate: Candidate, dedup: Deduplicator | None, merged) -> str | None:
+    """Why `candidate` is a duplicate of an earlier document, or None (it is kept)."""
+    found = candidate.fingerprint
+    if dedup is None or found is None:
+        return None
+    if candidate.repeat:
+        if found.exact not in dedup.seen:  # a torn read of the shared table, ~2**-64
+            raise RuntimeError("a worker took a document for a repeat of an unseen one")
+        return "exact_duplicate"
+    reason = dedup.check_fingerprint(found)
+    if merged is not None:
+        merged.add(found.exact)
+    return reason
+
+
+def _add_counts(totals: ItemResult, result: ItemResult) -> None:
+    totals.records += result.records
+    totals.skipped_records += result.skipped_records
+    for name in ("skip_reasons", "redactions", "dropped", "layouts"):
+        getattr(totals, name).update(getattr(result, name))
+
+
+def worker_count(requested: int, items: Sequence, total_bytes: int) -> int:
+    """Processes to prepare `items` on: `requested`, or for 0 the machine's cores, at
+    most one per item; for 0 also one per `BYTES_PER_WORKER` of input, since starting
+    a worker (it loads TensorFlow) costs seconds a small corpus would not win back."""
+    if requested > 0:
+        return max(1, min(requested, len(items)))
+    by_size = -(-total_bytes // BYTES_PER_WORKER)
+    return max(1, min(os.cpu_count() or 1, len(items), by_size))
+
+
+BYTES_PER_WORKER = 16 * 2**20
+
+
+def split_pieces(
     domain: DomainAdapter, kind, out_dir: Path, report: CorpusReport, fraction: float, only_piece
 ) -> str:
     """Too few documents for a per-document split: split the pieces instead.

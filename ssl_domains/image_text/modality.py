@@ -25,6 +25,25 @@ class ImageTextModality(Modality):
     default_task: ClassVar[str] = "zero-shot"
     label_roles: ClassVar[dict[str, str]] = {"image": "path", "label": "label"}
 
+    def tfds_converter(self, domain, features, field, where):
+        """`field` is `IMAGE,TEXT` (either may be left empty to take the only one)."""
+        from ssl_domains.data.records import BadRecord
+        from ssl_domains.data.tfds_source import feature_value, pick_feature, to_image, to_text
+        from ssl_domains.image_text.reading import Pair
+
+        image_field, _, text_field = field.partition(",")
+        image_name = pick_feature(features, "Image", image_field.strip(), where)
+        text_name = pick_feature(features, "Text", text_field.strip(), where)
+        channels = getattr(domain, "channels", 3)
+
+        def to_pair(example):
+            image = to_image(feature_value(example, image_name), channels)
+            caption = to_text(feature_value(example, text_name))
+            bad = [part for part in (image, caption) if isinstance(part, BadRecord)]
+            return bad[0] if bad else Pair(image, caption)
+
+        return to_pair
+
     def features(self):
         import tensorflow as tf
 

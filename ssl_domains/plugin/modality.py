@@ -51,6 +51,11 @@ class Modality:
 
     # -- shards ---------------------------------------------------------------------
 
+    def tfds_converter(self, domain, features, field: str, where: str):
+        """A function from a TFDS example (numpy) to a record of this modality, from
+        `field`, or the one feature of this modality's kind (`tfds:` corpora)."""
+        raise UserError(f"{where}: a {self.name} domain cannot read a tfds: corpus")
+
     def features(self) -> dict[str, Any]:
         """The record schema: feature name -> `tf.io.FixedLenFeature`."""
         raise NotImplementedError

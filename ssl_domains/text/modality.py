@@ -17,6 +17,12 @@ class TextModality(Modality):
     default_task: ClassVar[str] = "classification"
     label_roles: ClassVar[dict[str, str]] = {"text": "text", "label": "label"}
 
+    def tfds_converter(self, domain, features, field, where):
+        from ssl_domains.data.tfds_source import feature_value, pick_feature, to_text
+
+        name = pick_feature(features, "Text", field, where)
+        return lambda example: to_text(feature_value(example, name))
+
     def features(self):
         import tensorflow as tf
 

@@ -3,7 +3,8 @@
 runs/<domain>-<recipe>-<utc time>/
     run.toml        the fully resolved config
     corpus.json     what reading the corpus found (in data/)
-    data/           prepared shards of the cleaned corpus
+    data/           the corpus report; shards are read in place from a prepared
+                    corpus, which data/prepared-corpus.json names (path, hash)
     checkpoints/    step-NNNNNNN.weights.h5 (+ .json), the last few kept
     logs/           TensorBoard
     metrics.jsonl   one JSON object per log line
@@ -87,6 +88,11 @@ class RunDirectory:
     @property
     def data(self) -> Path:
         return self.path / "data"
+
+    @property
+    def prepared_record(self) -> Path:
+        """Which prepared corpus the run reads (`path`, `hash`), as JSON."""
+        return self.data / "prepared-corpus.json"
 
     @property
     def preset(self) -> Path:
