@@ -42,6 +42,8 @@ import keras_hub
 import numpy as np
 from keras import ops
 
+from ssl_domains.api import replica_share
+
 Tensor = Any  # a tensor of the active backend: tf.Tensor, jax.Array or torch.Tensor
 
 # The backbone layers the generator shares (token, position and segment embeddings
@@ -339,13 +341,14 @@ class ElectraPretrainer(keras.Model):
         """
         weights = x["mask_weights"] if sample_weight is None else sample_weight
         y = ops.cast(y, "int32")
-        logits = y_pred["generator_logits"]
+        # float32 whatever the compute dtype: a bfloat16 softmax over the vocabulary is coarse.
+        logits = ops.cast(y_pred["generator_logits"], "float32")
         generator_nll = keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)
         predicted = ops.cast(ops.argmax(logits, axis=-1), "int32")
 
         labels = ops.cast(self.discriminator_labels(x, y, y_pred), "float32")
         real = x["padding_mask"]
-        scores = y_pred["discriminator_logits"]
+        scores = ops.cast(y_pred["discriminator_logits"], "float32")
         detection_nll = ops.binary_crossentropy(labels, scores, from_logits=True)
         detected = ops.cast(ops.greater(scores, 0.0), "float32")
 
@@ -377,7 +380,7 @@ class ElectraPretrainer(keras.Model):
         self.generator_accuracy_tracker.update_state(terms["generator_accuracy"])
         self.discriminator_accuracy_tracker.update_state(terms["discriminator_accuracy"])
         self.replaced_fraction_tracker.update_state(terms["replaced_fraction"])
-        return loss
+        return replica_share(loss)
 
     # -- the heads, saved next to the backbone ---------------------------------------
 

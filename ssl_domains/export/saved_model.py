@@ -56,6 +56,9 @@ def export(source: str | Path, fmt: str, out: str | Path) -> ExportResult:
     from ssl_domains.export.embedding import is_pretraining_run, pretraining_export
     from ssl_domains.plugin.registry import registry
     from ssl_domains.tasks.base import MODEL_FILE, TASK_FILE, load_finetuned
+    from ssl_domains.training.precision import FLOAT32, set_precision, with_policy
+
+    set_precision("fp32")  # presets load in float32 whatever the run trained in
 
     started = time.perf_counter()
     if is_pretraining_run(source):
@@ -73,6 +76,7 @@ def export(source: str | Path, fmt: str, out: str | Path) -> ExportResult:
             shutil.copy2(Path(source) / name, out / name)
         shutil.copytree(Path(source) / "preset", out / "preset")
         return ExportResult(out, fmt, time.perf_counter() - started)
+    model = with_policy(model, FLOAT32)  # model.keras records the run's policy
     data = sample_rows(task, source)
     write_saved_model(task, model, out, data)
     difference = check_saved_model(task, model, out, data)

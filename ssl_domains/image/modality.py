@@ -21,6 +21,13 @@ class ImageModality(Modality):
     default_task: ClassVar[str] = "image-classification"
     label_roles: ClassVar[dict[str, str]] = {"image": "path", "label": "label"}
 
+    def tfds_converter(self, domain, features, field, where):
+        from ssl_domains.data.tfds_source import feature_value, pick_feature, to_image
+
+        name = pick_feature(features, "Image", field, where)
+        channels = getattr(domain, "channels", 3)
+        return lambda example: to_image(feature_value(example, name), channels)
+
     def features(self):
         import tensorflow as tf
 
@@ -88,7 +95,10 @@ class ImageModality(Modality):
         encoder.info["image_size"], encoder.info["channels"] = int(height), int(channels or 3)
         if encoder.converter is None:
             encoder.converter = fresh_converter(int(height))
-        encoder.views = domain.views(int(height))
+        from ssl_domains.training.precision import global_policy
+
+        with global_policy("float32"):  # augmentation needs no mixed precision (fp16 fails)
+            encoder.views = domain.views(int(height))
 
     def check_encoder(self, encoder, source: str) -> None:
         shape = getattr(encoder.backbone, "image_shape", None)

@@ -107,9 +107,12 @@ def standard_views(size: int, color: bool = True, flips: bool = True, seed=None,
     paper: Keras's colour jitter applies to every image (the paper: 80% of them), and
     the blur's strength is drawn per image rather than applied to half of them.
     """
-    layers = [RandomResizedCrop(size, size, scale=scale, seed=seed)]
+    # Augmenting pixels in float32 under any precision policy: Keras's blur has no
+    # float16 kernel, and reduced precision buys nothing here.
+    f32 = {"dtype": "float32"}
+    layers = [RandomResizedCrop(size, size, scale=scale, seed=seed, **f32)]
     if flips:
-        layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
+        layers.append(keras.layers.RandomFlip("horizontal", seed=seed, **f32))
     if color:
         layers += [
             keras.layers.RandomColorJitter(
@@ -119,13 +122,19 @@ def standard_views(size: int, color: bool = True, flips: bool = True, seed=None,
                 saturation_factor=0.4,
                 hue_factor=0.1,
                 seed=seed,
+                **f32,
             ),
-            keras.layers.RandomGrayscale(factor=0.2, seed=seed),
+            keras.layers.RandomGrayscale(factor=0.2, seed=seed, **f32),
         ]
     kernel = max(3, (size // 10) | 1)  # odd, about a tenth of the image, as in the paper
     layers.append(
         keras.layers.RandomGaussianBlur(
-            factor=1.0, kernel_size=kernel, sigma=(0.1, 2.0), value_range=(0, 1), seed=seed
+            factor=1.0,
+            kernel_size=kernel,
+            sigma=(0.1, 2.0),
+            value_range=(0, 1),
+            seed=seed,
+            **f32,
         )
     )
     return keras.Sequential(layers, name="view")
@@ -165,8 +174,9 @@ class MultiCrop(keras.layers.Layer):
         self.local_crops = int(local_crops)
         self.global_scale, self.local_scale = tuple(global_scale), tuple(local_scale)
         self.seed = seed
-        self.global_crop = RandomResizedCrop(global_size, global_size, global_scale, seed=seed)
-        self.local_crop = RandomResizedCrop(local_size, local_size, local_scale, seed=seed)
+        crop = {"seed": seed, "dtype": "float32"}  # as `standard_views` augments
+        self.global_crop = RandomResizedCrop(global_size, global_size, global_scale, **crop)
+        self.local_crop = RandomResizedCrop(local_size, local_size, local_scale, **crop)
         self.augment = [
             keras.layers.deserialize(layer) if isinstance(layer, dict) else layer
             for layer in augment

@@ -169,8 +169,10 @@ def finetune(
     import keras
 
     from ssl_domains.tasks import task_class
+    from ssl_domains.training.precision import set_precision
     from ssl_domains.training.trainer import Trainer
 
+    set_precision(config.run.precision)  # before the encoder is loaded
     started = time.perf_counter()
     console = console or Console(stderr=True)
     plugins = plugins or registry()

@@ -102,10 +102,12 @@ class Encoder:
         """Load a run, a preset directory, a keras-hub handle or a Hugging Face directory.
 
         `trusted`: top-level packages whose modules a preset's config may name (see
-        `register_classes`)."""
+        `register_classes`). The backbone computes in the global Keras dtype policy
+        (the run's `--precision`), whatever precision the preset was saved in."""
         import keras_hub
 
         import ssl_domains.text.tokenizer  # noqa: F401  registers DomainTokenizer for from_preset
+        from ssl_domains.training.precision import with_policy
 
         location = resolve_source(source)
         register_classes(location, trusted)
@@ -121,6 +123,7 @@ class Encoder:
                     f"see docs/model-families.md)"
                 )
             raise UserError(f"cannot load a backbone from {source}: {error}{hint}") from None
+        backbone = with_policy(backbone)  # backbones inside it keep their saved policy else
         try:
             tokenizer = keras_hub.tokenizers.Tokenizer.from_preset(location)
         except (ValueError, FileNotFoundError, OSError, KeyError) as error:
