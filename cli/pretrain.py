@@ -112,13 +112,24 @@ def _run_tree(run) -> dict:
 
 
 def _print_plan(config) -> None:
+    from ssl_domains.data.corpus_files import item_size
+    from ssl_domains.data.prepared_corpus import load_prepared
     from ssl_domains.pipelines.pretraining import corpus_files
 
-    domain = registry().domain(config.run.domain)(config.domain)
-    files = corpus_files(domain, config)
-    size = sum(p.stat().st_size for p in files)
     out.print(Syntax(config.to_toml(), "toml", theme="ansi_dark", background_color="default"))
-    out.print(f"corpus: {len(files)} file(s), {size / 1e6:.2f} MB")
+    specs = config.data.corpus
+    prepared = load_prepared(Path(specs[0]).expanduser()) if len(specs) == 1 else None
+    if prepared:
+        report = prepared.report
+        out.print(
+            f"corpus: prepared corpus {prepared.hash} ({report.train_records} train / "
+            f"{report.validation_records} validation records), read in place"
+        )
+    else:
+        domain = registry().domain(config.run.domain)(config.domain)
+        files = corpus_files(domain, config)
+        size = sum(map(item_size, files))
+        out.print(f"corpus: {len(files)} input(s), {size / 1e6:.2f} MB")
     recipe = registry().recipe(config.run.recipe)
     if not config.model.source and config.model.size in recipe.sizes:
         dims = ", ".join(f"{k}={v}" for k, v in recipe.sizes[config.model.size].items())

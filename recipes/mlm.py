@@ -50,6 +50,7 @@ class MLMConfig:
     mean_span_words: float = 3.0
     packing: str = "stream"
     validation_batches: int = 50
+    dropout: float = 0.1  # of a fresh backbone; a preset `--from` keeps its own
 
     def validate(self) -> None:
         from ssl_domains.api import UserError
@@ -95,6 +96,7 @@ class MaskedLanguageModeling(Recipe):
         return keras_hub.models.BertBackbone(
             vocabulary_size=vocabulary_size,
             max_sequence_length=max(512, dims.get("sequence_length", 0)),
+            dropout=self.config.dropout,
             **self.sizes[size],
         )
 
@@ -226,7 +228,9 @@ class MaskedLanguageModeling(Recipe):
             masked = masker(token_ids)
             x = {
                 "token_ids": masked["token_ids"],
-                "padding_mask": token_ids != tokenizer.pad_token_id,
+                # int32, the backbone's input dtype (Keras's tf.distribute build
+                # averages a sample batch across replicas, which bools cannot do).
+                "padding_mask": tf.cast(token_ids != tokenizer.pad_token_id, "int32"),
                 "segment_ids": segment_ids,
                 "mask_positions": masked["mask_positions"],
             }
@@ -239,7 +243,10 @@ class MaskedLanguageModeling(Recipe):
             # recur), no epoch drops its last rows, and shapes stay static.
             chunks = chunks.repeat().shuffle(2048, seed=seed)
         batches = chunks.ragged_batch(batch_size, drop_remainder=training)
-        batches = batches.map(pack_and_mask, num_parallel_calls=tf.data.AUTOTUNE)
+        # One call at a time: the masker draws from stateful random ops, which parallel
+        # calls would reach in a different order each run (the same seed must give the
+        # same masks). Tokenizing, the costly part, stays parallel in `rows`.
+        batches = batches.map(pack_and_mask)
         if not training:
             # Fixed masks, so every evaluation scores the same held-out tokens; a
             # known length, so Keras knows where an evaluation ends.

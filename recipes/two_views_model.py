@@ -25,7 +25,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from ssl_domains.api import ProjectionHead, pooled_features, to_backbone
+from ssl_domains.api import ProjectionHead, pooled_features, replica_share, to_backbone
 
 Tensor = Any  # a tensor of the active backend: tf.Tensor, jax.Array or torch.Tensor
 
@@ -106,10 +106,11 @@ class TwoViewModel(keras.Model):
             self.trackers[name].update_state(value, sample_weight=weight)
 
     def with_regularizers(self, loss: Tensor) -> Tensor:
-        """`loss` plus the model's added losses (regularizers, if a user adds any)."""
+        """`loss` plus the model's added losses (regularizers, if a user adds any), as
+        this replica's share (`replica_share`)."""
         for extra in self.losses:
             loss = loss + ops.cast(extra, loss.dtype)
-        return loss
+        return replica_share(loss)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -110,6 +110,8 @@ _ON_FIRST_USE = {
     "pair_batches": "ssl_domains.image_text.batches",
     "pair_recall": "ssl_domains.image_text.batches",
     "info_nce": "ssl_domains.objectives.losses.info_nce",
+    # a loss a model computes itself, as one replica's share under tf.distribute
+    "replica_share": "ssl_domains.objectives.replicas",
 }
 
 __all__ = [

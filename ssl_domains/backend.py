@@ -25,12 +25,16 @@ def _stderr_silenced():
         os.close(saved)
 
 
-def select_backend(backend: str) -> None:
+def select_backend(backend: str, devices: int = 0) -> None:
     """Use `backend` for Keras; it must be chosen before Keras is first imported.
 
     Also imports TensorFlow (the data pipeline runs on it for every backend) with its
     start-up logs silenced, and initialises its devices so their probing is silent too.
+    `devices` > 1 on a host without accelerators makes that many virtual CPU devices
+    for the backend (`ssl_domains.training.distribution`).
     """
+    from ssl_domains.training.distribution import make_virtual_devices, split_cpu
+
     if "keras" in sys.modules:
         import keras
 
@@ -42,9 +46,12 @@ def select_backend(backend: str) -> None:
         return
     os.environ["KERAS_BACKEND"] = backend
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    make_virtual_devices(backend, devices)
     with _stderr_silenced():
         import tensorflow as tf
 
+        if backend == "tensorflow":
+            split_cpu(tf, devices)
         tf.config.list_logical_devices()
         import keras  # noqa: F401
         import keras_hub  # noqa: F401

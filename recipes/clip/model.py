@@ -23,7 +23,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from ssl_domains.api import info_nce, logit_scale_multiplier, to_backbone
+from ssl_domains.api import info_nce, logit_scale_multiplier, replica_share, to_backbone
 
 Tensor = Any
 
@@ -112,7 +112,7 @@ class CLIPModel(keras.Model):
         self.contrastive_loss_tracker.update_state(contrastive, sample_weight=pairs)
         self.accuracy_tracker.update_state(retrieval_accuracy(images, texts), sample_weight=pairs)
         self.scale_tracker.update_state(scale)
-        return loss
+        return replica_share(loss)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -37,6 +37,7 @@ from ssl_domains.api import (
     dino_loss,
     embedding_std,
     pooled_features,
+    replica_share,
     teacher_entropy,
     teacher_temperature,
     to_backbone,
@@ -219,7 +220,7 @@ class DINOModel(keras.Model):
         }
         for name, value in values.items():
             self.trackers[name].update_state(value, sample_weight=images)
-        return loss
+        return replica_share(loss)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -43,6 +43,7 @@ from ssl_domains.api import (
     mean_patch_prediction,
     patchify,
     random_patch_mask,
+    replica_share,
     to_backbone,
     visible_count,
 )
@@ -324,7 +325,7 @@ class MAEPretrainer(keras.Model):
             mean_patch_prediction(patches, self.norm_pix), patches, mask, self.norm_pix
         )
         self.baseline_tracker.update_state(baseline)
-        return loss
+        return replica_share(loss)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -44,6 +44,8 @@ from ssl_domains.recipes.wav2vec2.losses import (
 from ssl_domains.recipes.wav2vec2.masking import sample_negatives, sample_span_mask
 from ssl_domains.recipes.wav2vec2.quantizer import GumbelVectorQuantizer
 
+from ssl_domains.api import replica_share
+
 Tensor = Any  # a tensor of the active backend: tf.Tensor, jax.Array or torch.Tensor
 
 
@@ -261,7 +263,7 @@ class Wav2Vec2Pretrainer(keras.Model):
         self.perplexity_tracker.update_state(perplexity(masked_mean(hard, frame_mask)))
         self.temperature_tracker.update_state(self.quantizer.temperature)
         self.accuracy_tracker.update_state(masked_mean(correct, mask))
-        return loss
+        return replica_share(loss)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

@@ -43,3 +43,18 @@ def mean_over_replicas(x):
     if context is None or context.num_replicas_in_sync == 1:
         return x
     return tf.stop_gradient(context.all_reduce(tf.distribute.ReduceOp.MEAN, x))
+
+
+def replica_share(loss):
+    """`loss` as one replica's share of the step's loss: divided by the number of
+    replicas under `tf.distribute`, which sums the replicas' gradients. Keras's own
+    losses do this (`reduce_values`); a model that computes its loss itself returns
+    this from `compute_loss`. Elsewhere (JAX's global step, one replica): `loss`."""
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        return loss
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss / replicas

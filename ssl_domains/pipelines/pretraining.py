@@ -7,26 +7,44 @@ preset. The embedded sample corpus and a 100 GB corpus take the same path.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
 from ssl_domains.backend import select_backend
 from ssl_domains.config import RunConfig
-from ssl_domains.data.corpus_files import find_files
+from ssl_domains.data.corpus_files import CorpusItem, find_files
 from ssl_domains.data.deduplicator import Deduplicator
-from ssl_domains.data.prepare_corpus import REPORT_FILE, CorpusReport, prepare_corpus
-from ssl_domains.data.records import ReadOptions
+from ssl_domains.data.prepare_corpus import REPORT_FILE, CorpusReport
+from ssl_domains.data.prepared_corpus import (
+    Engine,
+    PreparedCorpus,
+    cached_corpus,
+    check_domain,
+    corpus_settings,
+    differing_settings,
+    load_prepared,
+)
+from ssl_domains.errors import UserError
 from ssl_domains.plugin.domain_adapter import DomainAdapter
 from ssl_domains.plugin.modality import modality_of
 from ssl_domains.plugin.recipe import Recipe
 from ssl_domains.plugin.registry import Registry, registry
 from ssl_domains.presets.sources import resolve_source
+from ssl_domains.training.distribution import (
+    batch_devices,
+    distribution_scope,
+    even_batches,
+    is_chief,
+    placement,
+)
 from ssl_domains.training.run_directory import RunDirectory
 
 INIT_DIR = "init"
@@ -42,33 +60,67 @@ class PretrainResult:
     resumed_from: int | None = None
 
 
-def corpus_files(domain: DomainAdapter, config: RunConfig) -> list[Path]:
+def corpus_files(domain: DomainAdapter, config: RunConfig) -> list[CorpusItem]:
     specs = config.data.corpus or [str(p) for p in domain.sample_corpus()]
-    return find_files(specs)
+    return find_files(specs, config.data.tfds_dir, config.data.tfds_field)
 
 
 def prepare(
-    domain: DomainAdapter, config: RunConfig, run: RunDirectory, console: Console
+    domain: DomainAdapter,
+    config: RunConfig,
+    run: RunDirectory,
+    console: Console,
+    plugins: Registry | None = None,
 ) -> CorpusReport:
-    """Read and clean the corpus into the run's shards, once; reuse them on resume."""
+    """The report of the prepared corpus the run trains on, its shards named by
+    absolute path so they are read in place: the one `--corpus` names, or the cached
+    preparation of the raw corpus (made on first use). Saved in the run's `data/`
+    with which corpus it was (`RunDirectory.prepared_record`), so a resumed run reads
+    the same shards; a run from before prepared corpora keeps its own shards there."""
     if (run.data / REPORT_FILE).is_file():
-        return CorpusReport.load(run.data)
-    files = corpus_files(domain, config)
-    options = ReadOptions(config.data.text_field, config.data.text_column, config.data.txt_mode)
-    total = sum(p.stat().st_size for p in files)
-    with Progress(
-        TextColumn("[bold]reading corpus"), BarColumn(), DownloadColumn(), console=console
-    ) as bar:
-        task = bar.add_task("read", total=total)
-        return prepare_corpus(
-            domain,
-            files,
-            run.data,
-            options,
-            config.data.validation_fraction,
-            on_file=lambda path, size: bar.advance(task, size),
-            dedup=deduplicator(config),
+        report = CorpusReport.load(run.data)
+        used = run.prepared_record
+        if not used.is_file() or all(Path(n).is_file() for n in report.train_files):
+            return report
+        recorded = json.loads(used.read_text())
+        prepared = find_prepared(domain, config, plugins or registry(), console)
+        if prepared.hash != recorded["hash"]:
+            raise UserError(
+                f"the prepared corpus this run used ({recorded['path']}, {recorded['hash']}) "
+                "is gone and its inputs or settings have changed since; start a new run"
+            )
+    else:
+        prepared = find_prepared(domain, config, plugins or registry(), console)
+    report = dataclasses.replace(
+        prepared.report,
+        train_files=[str(prepared.path / n) for n in prepared.report.train_files],
+        validation_files=[str(prepared.path / n) for n in prepared.report.validation_files],
+    )
+    report.save(run.data)
+    run.prepared_record.write_text(
+        json.dumps({"path": str(prepared.path), "hash": prepared.hash}, indent=2) + "\n"
+    )
+    return report
+
+
+def find_prepared(
+    domain: DomainAdapter, config: RunConfig, plugins: Registry, console: Console
+) -> PreparedCorpus:
+    """The prepared corpus `--corpus DIR` names, else the raw corpus's from the cache."""
+    settings = corpus_settings(domain, config, plugins.plugin("domain", domain.name))
+    specs = config.data.corpus
+    given = load_prepared(Path(specs[0]).expanduser()) if len(specs) == 1 else None
+    if given is None:
+        items = corpus_files(domain, config)
+        return cached_corpus(domain, items, settings, Engine(), console)
+    check_domain(given, domain.name)
+    if differing := differing_settings(given, settings):
+        console.print(
+            f"[yellow]note:[/yellow] {given.path} was prepared with other "
+            f"{', '.join(differing)} than this run's; its shards are used as they are"
         )
+    console.print(f"using prepared corpus {given.hash} ({given.path})")
+    return given
 
 
 def deduplicator(config: RunConfig) -> Deduplicator | None:
@@ -78,7 +130,8 @@ def deduplicator(config: RunConfig) -> Deduplicator | None:
 
 
 def record_dataset(run: RunDirectory, files: list[str], modality, shuffle: int = 0, seed: int = 0):
-    """The cleaned records of one split of the run's shards, decoded by `modality`."""
+    """The cleaned records of one split of the run's shards, decoded by `modality`
+    (`files` are absolute paths into a prepared corpus, or names in the run's `data/`)."""
     from ssl_domains.data.shards import read_records
 
     return read_records([run.data / name for name in files], modality, shuffle, seed)
@@ -132,11 +185,26 @@ def pretrain(
     print(result.run.path, result.metrics["masked_accuracy"])
     ```
     """
-    select_backend(config.run.backend)
+    select_backend(config.run.backend, config.run.devices)
+    # Everything from data to model inside the scope: strategies place variables as
+    # they are created, and Keras distributes the input of fits run within it.
+    with distribution_scope(config.run.backend, config.run.distribute, config.run.devices):
+        return _pretrain(config, resume, console, plugins, progress)
+
+
+def _pretrain(
+    config: RunConfig,
+    resume: RunDirectory | None,
+    console: Console | None,
+    plugins: Registry | None,
+    progress: bool,
+) -> PretrainResult:
     import keras
 
+    from ssl_domains.training.precision import set_precision
     from ssl_domains.training.trainer import Trainer
 
+    set_precision(config.run.precision)  # before any model is built or loaded
     started = time.perf_counter()
     console = console or Console(stderr=True)
     plugins = plugins or registry()
@@ -146,13 +214,23 @@ def pretrain(
     for source in (config.model.source, config.model.image_source):
         if source:
             resolve_source(source)  # a bad --from fails before anything is written
+    if config.run.distribute:
+        devices = batch_devices(config.run.backend, config.run.distribute)
+        if config.train.batch_size % devices:
+            raise UserError(
+                f"--batch-size {config.train.batch_size} does not split evenly over "
+                f"{devices} devices"
+            )
+        console.print(f"distribute: {placement(config.run.backend, config.run.distribute)}")
+    if not resume and not is_chief(config.run.backend):  # the chief alone writes the run
+        config.run.dir = tempfile.mkdtemp(prefix="ssl-domains-worker-")
     run = resume or RunDirectory.create(config, f"{config.run.domain}-{config.run.recipe}")
     if resume:
         config.save(run.config_path)
     write_provenance(run, plugins, config)
     keras.utils.set_random_seed(config.run.seed)
 
-    report = prepare(domain, config, run, console)
+    report = prepare(domain, config, run, console, plugins)
     if report.split_note:
         console.print(f"[yellow]split:[/yellow] {report.split_note}")
     latest = run.latest_checkpoint()
@@ -173,6 +251,10 @@ def pretrain(
     train_batches = recipe.batches(shuffled, encoder, batch_size, training=True, seed=seed)
     validation_records = record_dataset(run, report.validation_files, modality)
     validation_batches = recipe.batches(validation_records, encoder, batch_size, training=False)
+    train_batches, validation_batches = (
+        even_batches(b, config.run.backend, config.run.distribute)
+        for b in (train_batches, validation_batches)
+    )
     steps = total_steps(config, recipe, train_records, encoder)
     from ssl_domains.data.padding import padding_share
 

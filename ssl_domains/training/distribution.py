@@ -1,0 +1,230 @@
+"""Training on several devices through the engines' own distribution APIs.
+
+`run.distribute` picks how, `run.devices` on how many (0: all there are):
+
+- JAX: `data` is `keras.distribution.DataParallel`; `model` is `ModelParallel` with
+  `bert_layout_map` (BERT-family encoders). Hosts join through
+  `keras.distribution.initialize`, from the environment it reads. Keras shards the
+  input per process (`DataParallel.distribute_dataset`), and a step is one program
+  over the global batch, so losses see every replica's rows.
+- TensorFlow: `data` is `tf.distribute.MirroredStrategy` on one host,
+  `MultiWorkerMirroredStrategy` when `TF_CONFIG` names several workers, and
+  `TPUStrategy` when `TPU_NAME` is set. Keras distributes the tf.data input; models are
+  built and compiled inside the strategy's scope.
+- PyTorch: Keras 3.15 has no distribution for torch; a run there is refused.
+
+On a host with no accelerator, `--devices N` splits the CPU into N virtual devices
+(`make_virtual_devices`, before the backend is imported), so every path runs on a
+laptop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+
+from ssl_domains.errors import UserError
+
+# A flag of XLA's host platform: CPU devices JAX shows (real accelerators unaffected).
+HOST_DEVICE_FLAG = "--xla_force_host_platform_device_count"
+
+
+def make_virtual_devices(backend: str, devices: int) -> None:
+    """Before `backend` (and TensorFlow) is imported: let a CPU-only host show
+    `devices` devices. JAX reads an XLA flag at import; TensorFlow is configured in
+    `split_cpu` once imported, before it initialises its devices."""
+    if devices > 1 and backend == "jax" and HOST_DEVICE_FLAG not in os.environ.get("XLA_FLAGS", ""):
+        flags = os.environ.get("XLA_FLAGS", "")
+        os.environ["XLA_FLAGS"] = f"{flags} {HOST_DEVICE_FLAG}={devices}".strip()
+
+
+def split_cpu(tf, devices: int) -> None:
+    """Split the CPU into `devices` logical TensorFlow devices if there is no GPU or
+    TPU to use (must run before TensorFlow initialises its devices)."""
+    if devices > 1 and not tf.config.list_physical_devices("GPU"):
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * devices
+        )
+
+
+def distribution_scope(backend: str, distribute: str, devices: int):
+    """A context in which to build, compile and fit the run's model, placing it as
+    `distribute` says (no-op for ""). Refuses what the backend cannot do."""
+    if not distribute:
+        return contextlib.nullcontext()
+    if backend == "jax":
+        return _keras_distribution(distribute, devices).scope()
+    if backend == "tensorflow":
+        if distribute == "model":
+            raise UserError(
+                "--distribute model shards weights with keras.distribution, which runs on "
+                "JAX: add --backend jax (TensorFlow distributes data only)"
+            )
+        return _tf_strategy(devices).scope()
+    raise UserError(
+        f"--distribute needs --backend jax or tensorflow: Keras has no distribution "
+        f"for {backend}; run on one device without --distribute"
+    )
+
+
+def is_chief(backend: str) -> bool:
+    """Whether this process writes the run directory (the others train alongside)."""
+    if backend == "jax" and "jax" in sys.modules:
+        import jax
+
+        return jax.process_index() == 0
+    config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task, cluster = config.get("task") or {}, config.get("cluster") or {}
+    if not task:
+        return True
+    if "chief" in cluster:
+        return task.get("type") == "chief"
+    return task.get("type") == "worker" and int(task.get("index", 0)) == 0
+
+
+def placement(backend: str, distribute: str) -> str:
+    """Where the current scope places a run, in words, e.g. 'DataParallel over mesh
+    {batch: 2}' (empty without distribution)."""
+    if not distribute:
+        return ""
+    if backend == "jax":
+        from keras import distribution
+
+        current = distribution.distribution()
+        mesh = current.device_mesh
+        axes = ", ".join(f"{n}: {k}" for n, k in zip(mesh.axis_names, mesh.shape, strict=True))
+        kind = {"data": "DataParallel", "model": "ModelParallel"}[distribute]
+        return f"{kind} over mesh {{{axes}}}"
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    return f"{type(strategy).__name__} over {strategy.num_replicas_in_sync} replicas"
+
+
+def batch_devices(backend: str, distribute: str) -> int:
+    """How many devices each global batch is split over (1 without distribution)."""
+    if not distribute:
+        return 1
+    if backend == "jax":
+        from keras import distribution
+
+        mesh = distribution.distribution().device_mesh
+        return mesh.shape[mesh.axis_names.index("batch")]
+    import tensorflow as tf
+
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def even_batches(batches, backend: str, distribute: str):
+    """`batches` (tf.data, any nest of tensors with rows first) with each batch cut to a
+    multiple of the devices it is split over, and emptied ones dropped. A corpus's last
+    batch is usually short: XLA shards only even splits, and Keras's tf.distribute
+    steps fail on a replica left with no rows. Loses fewer rows than there are devices.
+    """
+    devices = batch_devices(backend, distribute)
+    if devices == 1:
+        return batches
+    import tensorflow as tf
+
+    def usable(*batch):
+        return tf.shape(tf.nest.flatten(batch)[0])[0] // devices * devices
+
+    def cut(*batch):
+        rows = usable(*batch)
+        cut_batch = tf.nest.map_structure(lambda t: t[:rows], batch)
+        return cut_batch if len(batch) > 1 else cut_batch[0]
+
+    return batches.filter(lambda *b: usable(*b) > 0).map(cut)
+
+
+def _devices(available: list, wanted: int, what: str) -> list:
+    if wanted > len(available):
+        raise UserError(
+            f"--devices {wanted}, but this host has {len(available)} {what} (on a CPU, "
+            f"virtual devices are made when the backend starts: call "
+            f"ssl_domains.backend.select_backend(backend, devices) before importing Keras)"
+        )
+    return available[: wanted or len(available)]
+
+
+def _keras_distribution(distribute: str, devices: int):
+    from keras import distribution
+
+    if os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"):  # several hosts
+        distribution.initialize()
+    chosen = _devices(distribution.list_devices(), devices, "JAX devices")
+    if distribute == "data":
+        return distribution.DataParallel(devices=chosen)
+    mesh = distribution.DeviceMesh((1, len(chosen)), ("batch", "model"), chosen)
+    return _whole_if_uneven(distribution.ModelParallel)(
+        layout_map=bert_layout_map(mesh), batch_dim_name="batch"
+    )
+
+
+def _whole_if_uneven(model_parallel):
+    """`ModelParallel` that keeps a variable whole when the mesh does not divide a
+    dimension its layout splits (XLA needs even shards): e.g. a domain vocabulary of
+    7,919 tokens on 2 devices stays replicated, and the rest is still sharded."""
+
+    class WholeIfUneven(model_parallel):
+        def get_variable_layout(self, variable):
+            layout = super().get_variable_layout(variable)
+            mesh = dict(zip(self.device_mesh.axis_names, self.device_mesh.shape, strict=True))
+            if all(
+                axis is None or size % mesh[axis] == 0
+                for axis, size in zip(layout.axes, variable.shape, strict=True)
+            ):
+                return layout
+            return type(layout)([None] * len(variable.shape), self.device_mesh)
+
+    return WholeIfUneven
+
+
+def _tf_strategy(devices: int):
+    import tensorflow as tf
+
+    if os.environ.get("TPU_NAME"):
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver(os.environ["TPU_NAME"])
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster") or {}
+    if len(cluster.get("chief", [])) + len(cluster.get("worker", [])) > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    local = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+    chosen = _devices(local, devices, "devices")
+    return tf.distribute.MirroredStrategy([device.name for device in chosen])
+
+
+def bert_layout_map(mesh):
+    """How to shard a BERT-family keras-hub encoder (BERT, RoBERTa, ELECTRA: the
+    `TransformerEncoder` layer names) over the mesh's "model" axis, Megatron-style
+    (Shoeybi et al. 2019): each matmul pair is split so a block needs one all-reduce
+    after attention and one after the feed-forward, and activations between the
+    pair never move. (Keys are regexes matched against whole variable paths.)
+
+    Variables no rule matches (layer norms, position and segment embeddings, the
+    pooler, task heads) are small and stay replicated.
+    """
+    from keras.distribution import LayoutMap
+
+    layout = LayoutMap(mesh)
+    # The vocabulary is the largest matrix, and the MLM head reuses it for its logits:
+    # split by rows (tokens), so each device holds a slice of the vocabulary.
+    layout[".*token_embedding/embeddings"] = ("model", None)
+    # Attention: split by heads (q/k/v kernels are [hidden, heads, head_dim]), so each
+    # device computes whole heads and the softmax never crosses devices.
+    layout[r".*self_attention_layer/(query|key|value)/kernel"] = (None, "model", None)
+    layout[r".*self_attention_layer/(query|key|value)/bias"] = ("model", None)
+    # ...and the output projection [heads, head_dim, hidden] by the same heads: its
+    # partial sums meet in the block's first all-reduce.
+    layout[".*self_attention_layer/attention_output/kernel"] = ("model", None, None)
+    # Feed-forward: the first dense by columns, the second by rows (the second
+    # all-reduce); the GELU between them runs on each device's own columns.
+    layout[".*feedforward_intermediate_dense/kernel"] = (None, "model")
+    layout[".*feedforward_intermediate_dense/bias"] = ("model",)
+    layout[".*feedforward_output_dense/kernel"] = ("model", None)
+    return layout
