@@ -258,7 +258,9 @@ def _pretrain(
     steps = total_steps(config, recipe, train_records, encoder)
     from ssl_domains.data.padding import padding_share
 
-    padding = padding_share(train_batches)
+    # Measured on a batches pipeline of its own, so training's pipeline is first read
+    # by training: its masker's stateful random ops then start from their seed.
+    padding = padding_share(recipe.batches(shuffled, encoder, batch_size, True, seed))
     if padding is not None:
         console.print(f"padding: {padding:.1%} of training positions")
 
