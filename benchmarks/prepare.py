@@ -96,7 +96,7 @@ def prepare_once(name: str, workers: int, profile: bool = False) -> dict:
 
     from ssl_domains.config import resolve_config
     from ssl_domains.data.corpus_files import item_size
-    from ssl_domains.data.prepared_corpus import corpus_settings, write_prepared
+    from ssl_domains.data.prepared_corpus import Engine, corpus_settings, write_prepared
     from ssl_domains.plugin.registry import registry
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -117,7 +117,7 @@ def prepare_once(name: str, workers: int, profile: bool = False) -> dict:
                 domain,
                 items,
                 settings,
-                workers,
+                Engine(workers),
                 lambda _, nbytes: merged.append((time.perf_counter(), nbytes)),
             )
         if profiler:
