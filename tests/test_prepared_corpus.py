@@ -166,6 +166,26 @@ def test_raw_corpora_are_prepared_into_the_cache_once(small_corpus, tmp_path, mo
     assert Path(first.train_files[0]).parent == tmp_path / "cache" / "corpora" / digest
 
 
+def test_a_run_whose_cached_corpus_is_gone_is_refused_before_reading_changed_inputs(
+    small_corpus, tmp_path, monkeypatch
+):
+    import shutil
+
+    monkeypatch.setenv("SSL_DOMAINS_CACHE", str(tmp_path / "cache"))
+    corpus = tmp_path / "filings.txt"
+    corpus.write_text(small_corpus.read_text())
+    config = finance_config(corpus)
+    run = new_run(config, tmp_path / "run")
+    report = prepare(FinanceDomain(), config, run, quiet(), registry())
+    shutil.rmtree(Path(report.train_files[0]).parent)  # the cache entry is deleted...
+    corpus.write_text(corpus.read_text() + "One more filing was added to the corpus.\n")
+    reads = []
+    monkeypatch.setattr(item_preparation, "read_records", lambda *args: reads.append(args))
+    with pytest.raises(UserError, match="inputs or settings have changed"):
+        prepare(FinanceDomain(), config, run, quiet(), registry())  # ...and the input changed
+    assert reads == []  # refused before preparing anything
+
+
 def test_an_interrupted_preparation_is_never_taken_for_a_prepared_corpus(
     small_corpus, tmp_path, monkeypatch
 ):

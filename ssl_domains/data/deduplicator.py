@@ -233,8 +233,8 @@ class Fingerprint(NamedTuple):
 
 def exact_digest(key: str | HashKey) -> bytes:
     """What counts as the same document: 16 bytes of the normalised text (or hash)."""
-    if isinstance(key, HashKey):
-        return b"hash:" + key.exact.encode()
+    if isinstance(key, HashKey):  # 16 bytes too: workers share a table of these
+        return hashlib.blake2b(b"hash:" + key.exact.encode(), digest_size=16).digest()
     return hashlib.blake2b(" ".join(key.casefold().split()).encode(), digest_size=16).digest()
 
 

@@ -14,6 +14,7 @@ result as a directory any number of runs reuse.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import multiprocessing
@@ -149,30 +150,32 @@ def prepare_corpus(
     context = ItemContext(domain, options, validation_fraction, settings, merged)
     try:
         known = dedup.seen.__contains__ if dedup is not None else None
-        for path, stage, result in _item_results(context, files, staging, workers, known):
-            report.files += 1
-            _add_counts(totals, result)
-            if result.bad_file is not None:
-                report.skipped_files[str(path)] = result.bad_file
-            first_piece = result.first_piece if first_piece is None else first_piece
-            with stage.open("rb") as staged:
-                for candidate in result.candidates:
-                    reason = _duplicate(candidate, dedup, merged)
-                    if reason is not None:
-                        skip_pieces(staged, candidate.pieces)
-                        totals.dropped[reason] += 1
-                        continue
-                    report.total += candidate.size
-                    lengths[length_bin(candidate.size)] += 1
-                    split = "validation" if candidate.validation else "train"
-                    for _ in range(candidate.pieces):
-                        writers[split].write(unstage_piece(staged, kind))
-                    written = getattr(report, f"{split}_records") + candidate.pieces
-                    setattr(report, f"{split}_records", written)
-            stage.unlink()
-            report.bytes += result.size
-            if on_file:
-                on_file(path, result.size)
+        results = contextlib.closing(_item_results(context, files, staging, workers, known))
+        with results as each_item:  # on an error, its pool stops before staging is removed
+            for path, stage, result in each_item:
+                report.files += 1
+                _add_counts(totals, result)
+                if result.bad_file is not None:
+                    report.skipped_files[str(path)] = result.bad_file
+                first_piece = result.first_piece if first_piece is None else first_piece
+                with stage.open("rb") as staged:
+                    for candidate in result.candidates:
+                        reason = _duplicate(candidate, dedup, merged)
+                        if reason is not None:
+                            skip_pieces(staged, candidate.pieces)
+                            totals.dropped[reason] += 1
+                            continue
+                        report.total += candidate.size
+                        lengths[length_bin(candidate.size)] += 1
+                        split = "validation" if candidate.validation else "train"
+                        for _ in range(candidate.pieces):
+                            writers[split].write(unstage_piece(staged, kind))
+                        written = getattr(report, f"{split}_records") + candidate.pieces
+                        setattr(report, f"{split}_records", written)
+                stage.unlink()
+                report.bytes += result.size
+                if on_file:
+                    on_file(path, result.size)
     finally:
         for writer in writers.values():
             writer.close()
@@ -250,7 +253,7 @@ def _duplicate(candidate: Candidate, dedup: Deduplicator | None, merged) -> str 
             raise RuntimeError("a worker took a document for a repeat of an unseen one")
         return "exact_duplicate"
     reason = dedup.check_fingerprint(found)
-    if merged is not None:
+    if merged is not None and reason != "exact_duplicate":  # a repeat is there already
         merged.add(found.exact)
     return reason
 

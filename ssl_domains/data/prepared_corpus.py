@@ -231,8 +231,13 @@ def differing_settings(prepared: PreparedCorpus, settings: dict[str, Any]) -> li
 def prepare_with_progress(
     out: Path, domain, items: Sequence, settings: dict[str, Any], engine: Engine, console
 ) -> PreparedCorpus:
-    """`write_prepared`, with a progress bar of bytes read on `console`."""
+    """`write_prepared`, with a progress bar of bytes read on `console` (for Beam, a
+    line: its workers report no progress here)."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    if engine.runner:
+        console.print(f"preparing on Apache Beam's {engine.runner}")
+        return write_prepared(out, domain, items, settings, engine)
 
     total = sum(map(item_size, items))
     with Progress(

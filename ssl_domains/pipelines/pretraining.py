@@ -7,9 +7,11 @@ preset. The embedded sample corpus and a 100 GB corpus take the same path.
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import json
 import math
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from ssl_domains.data.prepared_corpus import (
     PreparedCorpus,
     cached_corpus,
     check_domain,
+    corpus_hash,
     corpus_settings,
     differing_settings,
     load_prepared,
@@ -82,13 +85,18 @@ def prepare(
         used = run.prepared_record
         if not used.is_file() or all(Path(n).is_file() for n in report.train_files):
             return report
+        # Its shards are gone: make them again only from the very same inputs, and
+        # know that before reading anything.
         recorded = json.loads(used.read_text())
+        gone = f"the prepared corpus this run used ({recorded['path']}, {recorded['hash']}) is gone"
+        specs = config.data.corpus
+        if len(specs) == 1 and Path(specs[0]).expanduser().resolve() == Path(recorded["path"]):
+            raise UserError(f"{gone}; prepare it again with `ssl-domains corpus prepare`")
+        plugin = (plugins or registry()).plugin("domain", domain.name)
+        settings = corpus_settings(domain, config, plugin)
+        if corpus_hash(settings, corpus_files(domain, config)) != recorded["hash"]:
+            raise UserError(f"{gone}, and its inputs or settings have changed: start a new run")
         prepared = find_prepared(domain, config, plugins or registry(), console)
-        if prepared.hash != recorded["hash"]:
-            raise UserError(
-                f"the prepared corpus this run used ({recorded['path']}, {recorded['hash']}) "
-                "is gone and its inputs or settings have changed since; start a new run"
-            )
     else:
         prepared = find_prepared(domain, config, plugins or registry(), console)
     report = dataclasses.replace(
@@ -224,6 +232,7 @@ def _pretrain(
         console.print(f"distribute: {placement(config.run.backend, config.run.distribute)}")
     if not resume and not is_chief(config.run.backend):  # the chief alone writes the run
         config.run.dir = tempfile.mkdtemp(prefix="ssl-domains-worker-")
+        atexit.register(shutil.rmtree, config.run.dir, ignore_errors=True)
     run = resume or RunDirectory.create(config, f"{config.run.domain}-{config.run.recipe}")
     if resume:
         config.save(run.config_path)
