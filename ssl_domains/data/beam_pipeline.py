@@ -45,7 +45,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ssl_domains.data.deduplicator import Deduplicator, Fingerprint, HammingIndex
+from ssl_domains.data.deduplicator import (
+    Deduplicator,
+    Fingerprint,
+    HammingIndex,
+    signature_similarity,
+)
 from ssl_domains.data.item_preparation import ItemContext, prepare_item, unstage_piece
 from ssl_domains.data.prepare_corpus import (
     CorpusReport,
@@ -207,14 +212,7 @@ class NearDuplicateRule:
     def similar(self, found: Fingerprint, other: Fingerprint) -> bool:
         if found.bits is not None:
             return (found.bits ^ other.bits).bit_count() <= found.within
-        return _minhash(found).jaccard(_minhash(other)) >= self.dedup.threshold
-
-
-def _minhash(found: Fingerprint):
-    from datasketch import LeanMinHash
-
-    # As `Deduplicator.check_fingerprint` rebuilds a signature from its hash values.
-    return LeanMinHash(seed=1, hashvalues=found.signature, scheme="affine32")
+        return signature_similarity(found.signature, other.signature) >= self.dedup.threshold
 
 
 class _RuleDoFn(beam.DoFn):

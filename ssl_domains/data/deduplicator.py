@@ -207,8 +207,7 @@ class Deduplicator:
         pairs = list(zip(self.bands, keys, strict=True))
         candidates = {i for table, key in pairs for i in table.get(key, ())}
         for index in candidates:
-            similarity = np.count_nonzero(signature == self.signatures[index]) / len(signature)
-            if similarity >= self.threshold:
+            if signature_similarity(signature, self.signatures[index]) >= self.threshold:
                 return True
         for table, key in pairs:
             table.setdefault(key, []).append(len(self.signatures))
@@ -229,6 +228,12 @@ class Fingerprint(NamedTuple):
     signature: Any = None
     bits: int | None = None
     within: int = 0
+
+
+def signature_similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two MinHash signatures: the share of equal hash
+    values (as `MinHash.jaccard` computes it)."""
+    return np.count_nonzero(a == b) / len(a)
 
 
 def exact_digest(key: str | HashKey) -> bytes:

@@ -156,10 +156,11 @@ def write_prepared(
     staging.chmod(0o755)  # mkdtemp's 0700 would keep other users' runs out
     try:
         options = ReadOptions(settings["text_field"], settings["text_column"], settings["txt_mode"])
-        dedup = Deduplicator(near=settings["near_duplicates"]) if settings["deduplicate"] else None
         if engine.runner:
             _prepare_with_beam(domain, items, staging, options, settings, engine)
         else:
+            near = settings["near_duplicates"]
+            dedup = Deduplicator(near=near) if settings["deduplicate"] else None
             count = worker_count(engine.workers, items, sum(map(item_size, items)))
             prepare_corpus(
                 domain,
