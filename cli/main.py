@@ -10,9 +10,10 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from ssl_domains.cli import catalog, corpus, doctor, evaluate, export, finetune, plugins, pretrain
 
-from ssl_domains.errors import TrainingDiverged, UserError
+from ssl_domains.errors import Preempted, TrainingDiverged, UserError
 
 app = typer.Typer(
     name="ssl-domains",
@@ -40,11 +41,17 @@ def main() -> None:
     try:
         app()
     except UserError as error:
-        err.print(f"[red]error:[/red] {error}", highlight=False, soft_wrap=True)
+        # escaped: a message's `[train]` or `list[str]` is text, not Rich markup
+        err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except TrainingDiverged as error:
-        err.print(f"[red]training diverged:[/red] {error}", highlight=False, soft_wrap=True)
+        message = escape(str(error))
+        err.print(f"[red]training diverged:[/red] {message}", highlight=False, soft_wrap=True)
         sys.exit(1)
+    except Preempted as error:
+        message = escape(str(error))
+        err.print(f"[yellow]stopped:[/yellow] {message}", highlight=False, soft_wrap=True)
+        sys.exit(error.exit_code)
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/yellow]; a run can continue with --resume RUN_DIR")
         sys.exit(130)

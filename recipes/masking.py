@@ -18,6 +18,11 @@ Span lengths: a span ends at each word boundary with probability
 `1 / mean_span_words`, so spans are geometrically distributed in words with that
 mean. SpanBERT samples Geo(0.2) clipped at 10 and fills a 15% budget; ours is the
 unclipped distribution without a budget, which keeps the op vectorised.
+
+Seeds: every draw is a stateless function of a per-batch seed (`call(ids, seed=...)`,
+`seeded_masks`), so the same batch of the same run gets the same masks however many
+threads build batches, and a resumed run draws the masks an uninterrupted one would
+(`ssl_domains.training.data_position`). Without a seed, draws are stateful as before.
 """
 
 from __future__ import annotations
@@ -35,16 +40,16 @@ class BernoulliItemSelector(ItemSelector):
     `max_tokens` tokens per sequence (whole items only, in order), and one item at
     random in a sequence where the draw picked none."""
 
-    def __init__(self, rate: float, unselectable_ids, max_tokens: int):
+    def __init__(self, rate: float, unselectable_ids, max_tokens: int, seed=None):
         super().__init__(unselectable_ids)
-        self.rate, self.max_tokens = rate, max_tokens
+        self.rate, self.max_tokens, self.seed = rate, max_tokens, seed
 
     def get_selection_mask(self, input_ids, axis=1):
         selectable = self.get_selectable(input_ids, axis)
         sizes = input_ids.row_lengths(axis=2).flat_values
         # An item longer than the whole budget could only block the items after it.
         fits = selectable.flat_values & (sizes <= self.max_tokens)
-        noise = tf.random.uniform(tf.shape(fits))
+        noise = uniform(tf.shape(fits), self.seed)
         chosen = fits & (noise < self.rate)
         # A row where no item was drawn still gets one, at random: with spans a short
         # row holds only a few items, and a batch with nothing to predict teaches nothing.
@@ -60,6 +65,75 @@ class BernoulliItemSelector(ItemSelector):
         before_row = tf.gather(tf.concat([[0], running], 0), selectable.row_splits[:-1])
         within_row = running - tf.gather(before_row, selectable.value_rowids())
         return selectable.with_flat_values(chosen & (within_row <= self.max_tokens))
+
+
+class SeededMaskValuesChooser(tf_text.MaskValuesChooser):
+    """tf-text's 80/10/10 choice of what replaces a selected item (the mask token, a
+    random token, or the item itself), drawn from `seed` with stateless ops."""
+
+    def __init__(self, vocab_size, mask_token, mask_token_rate, random_token_rate, seed):
+        super().__init__(vocab_size, mask_token, mask_token_rate, random_token_rate)
+        self.seed = seed
+
+    def get_mask_values(self, masked_lm_ids):
+        choice_seed, token_seed = tf.unstack(tf.random.experimental.stateless_split(self.seed, 2))
+        flat = masked_lm_ids.flat_values
+        draw = tf.random.stateless_uniform(tf.shape(flat), choice_seed)
+        rate, random_rate = self._mask_token_rate, self.random_token_rate
+        masked = tf.where(draw < rate, tf.cast(self.mask_token, flat.dtype), flat)
+        random_ids = tf.random.stateless_uniform(
+            tf.shape(flat), token_seed, maxval=self.vocab_size, dtype=flat.dtype
+        )
+        inject = (draw > rate) & (draw < rate + random_rate)
+        return masked_lm_ids.with_flat_values(tf.where(inject, random_ids, masked))
+
+
+def uniform(shape, seed=None):
+    """Uniform [0, 1) noise: stateless from `seed` when given, else stateful."""
+    if seed is None:
+        return tf.random.uniform(shape)
+    return tf.random.stateless_uniform(shape, seed)
+
+
+def seeded_masks(masker, token_ids, seed):
+    """`masker`'s output for `token_ids`, every draw taken from `seed` (`[2]` ints).
+
+    `masker` is ours (`WordMaskGenerator`) or keras-hub's `MaskedLMMaskGenerator`; for
+    the latter the same tf-text selection runs (`ceil(rate * tokens)` tokens a row, at
+    most `mask_selection_length`), its shuffle and 80/10/10 choice made stateless."""
+    if isinstance(masker, WordMaskGenerator):
+        return masker(token_ids, seed=seed)
+    select_seed, value_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 2))
+    ids = tf.RaggedTensor.from_tensor(token_ids)
+    # One draw per token of the batch; a row's shuffle sorts its tokens by their draws.
+    noise = tf.random.stateless_uniform(tf.shape(ids.flat_values), select_seed)
+
+    def shuffle(positions):
+        return tf.gather(positions, tf.argsort(tf.gather(noise, positions)))
+
+    selector = tf_text.RandomItemSelector(
+        max_selections_per_batch=masker.mask_selection_length or 2**31 - 1,
+        selection_rate=masker.mask_selection_rate,
+        unselectable_ids=masker.unselectable_token_ids,
+        shuffle_fn=shuffle,
+    )
+    chooser = SeededMaskValuesChooser(
+        masker.vocabulary_size,
+        masker.mask_token_id,
+        masker.mask_token_rate,
+        masker.random_token_rate,
+        value_seed,
+    )
+    masked, positions, targets = tf_text.mask_language_model(
+        ids, item_selector=selector, mask_values_chooser=chooser
+    )
+    width = [None, masker.mask_selection_length]
+    return {
+        "token_ids": tf.ensure_shape(masked.to_tensor(shape=tf.shape(token_ids)), token_ids.shape),
+        "mask_positions": positions.to_tensor(shape=width),
+        "mask_ids": targets.to_tensor(shape=width),
+        "mask_weights": tf.ones_like(positions, tf.float32).to_tensor(shape=width),
+    }
 
 
 RULES = ("continuation_prefix", "start_prefix")
@@ -163,7 +237,7 @@ class WordMaskGenerator(PreprocessingLayer):
             random_token_rate=random_token_rate,
         )
 
-    def _item_starts(self, ids: tf.RaggedTensor) -> tf.Tensor:
+    def _item_starts(self, ids: tf.RaggedTensor, seed=None) -> tf.Tensor:
         """For each token (flat), whether it starts a new masking item.
 
         A special token is an item of its own, and whatever follows it starts one (a
@@ -175,15 +249,32 @@ class WordMaskGenerator(PreprocessingLayer):
         after_special = tf.concat([[True], special[:-1]], axis=0)
         starts = ~tf.gather(self._continues, flat) | special | after_special
         if self.mode == "span":
-            boundary = tf.random.uniform(tf.shape(flat)) < 1.0 / self.mean_span_words
+            boundary = uniform(tf.shape(flat), seed) < 1.0 / self.mean_span_words
             starts = special | after_special | (starts & boundary)
         return starts
 
-    def call(self, inputs):
+    def call(self, inputs, seed=None):
         token_ids = tf.convert_to_tensor(inputs)
         dtype = token_ids.dtype
         ids = tf.RaggedTensor.from_tensor(tf.cast(token_ids, tf.int64), padding=self.pad_token_id)
-        starts = self._item_starts(ids)
+        selector, chooser = self._selector, self._chooser
+        if seed is not None:
+            span_seed, select_seed, value_seed = tf.unstack(
+                tf.random.experimental.stateless_split(seed, 3)
+            )
+            rate, length = self.mask_selection_rate, self.mask_selection_length
+            selector = BernoulliItemSelector(
+                rate, self.unselectable_token_ids, length, seed=select_seed
+            )
+            chooser = SeededMaskValuesChooser(
+                len(self.vocabulary),
+                self.mask_token_id,
+                self.mask_token_rate,
+                self.random_token_rate,
+                value_seed,
+            )
+            seed = span_seed
+        starts = self._item_starts(ids, seed)
         items = tf.RaggedTensor.from_row_starts(
             ids.flat_values, tf.cast(tf.where(starts)[:, 0], tf.int64)
         )
@@ -191,7 +282,7 @@ class WordMaskGenerator(PreprocessingLayer):
         items_per_row = tf.pad(items_per_row, [[0, ids.nrows() - tf.size(items_per_row, tf.int64)]])
         nested = tf.RaggedTensor.from_row_lengths(items, items_per_row)
         masked, positions, targets = tf_text.mask_language_model(
-            nested, item_selector=self._selector, mask_values_chooser=self._chooser
+            nested, item_selector=selector, mask_values_chooser=chooser
         )
         width = [None, self.mask_selection_length]
         return {

@@ -223,9 +223,13 @@ class MaskedLanguageModeling(Recipe):
         masker = self.masker(encoder, preprocessor)
         inputs = set(encoder.backbone.input)
 
-        def pack_and_mask(tokens):
+        from ssl_domains.recipes.masking import seeded_masks
+
+        def pack_and_mask(index, tokens):
             token_ids, segment_ids = packer((tokens,))
-            masked = masker(token_ids)
+            # The batch's own seed: its masks do not depend on which thread or which
+            # process (a resumed run) builds it.
+            masked = seeded_masks(masker, token_ids, tf.stack([tf.cast(seed, tf.int64), index]))
             x = {
                 "token_ids": masked["token_ids"],
                 # int32, the backbone's input dtype (Keras's tf.distribute build
@@ -243,10 +247,7 @@ class MaskedLanguageModeling(Recipe):
             # recur), no epoch drops its last rows, and shapes stay static.
             chunks = chunks.repeat().shuffle(2048, seed=seed)
         batches = chunks.ragged_batch(batch_size, drop_remainder=training)
-        # One call at a time: the masker draws from stateful random ops, which parallel
-        # calls would reach in a different order each run (the same seed must give the
-        # same masks). Tokenizing, the costly part, stays parallel in `rows`.
-        batches = batches.map(pack_and_mask)
+        batches = batches.enumerate().map(pack_and_mask, num_parallel_calls=tf.data.AUTOTUNE)
         if not training:
             # Fixed masks, so every evaluation scores the same held-out tokens; a
             # known length, so Keras knows where an evaluation ends.

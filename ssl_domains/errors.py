@@ -11,3 +11,14 @@ class UserError(Exception):
 
 class TrainingDiverged(RuntimeError):
     """The loss stopped being finite; the message names the last good checkpoint."""
+
+
+class Preempted(Exception):
+    """SIGTERM or SIGINT stopped training after a checkpoint was saved.
+
+    `exit_code` is the shell's convention for that signal (143 for SIGTERM, 130 for
+    SIGINT); the message says how to resume."""
+
+    def __init__(self, message: str, signal_name: str):
+        super().__init__(message)
+        self.exit_code = {"SIGTERM": 143, "SIGINT": 130}.get(signal_name, 1)

@@ -53,8 +53,7 @@ def test_a_bf16_run_keeps_float32_variables_and_computes_in_bfloat16(bf16_run):
     losses = [row["loss"] for row in result.run.read_metrics() if "loss" in row]
     assert len(losses) == 4 and all(math.isfinite(loss) for loss in losses)
     # The trained model and its optimizer state were saved as float32 variables.
-    _, checkpoint = result.run.latest_checkpoint()
-    with h5py.File(checkpoint) as saved:
+    with h5py.File(result.run.latest_checkpoint().weights) as saved:
         dtypes = set()
         saved.visititems(
             lambda _, item: dtypes.add(str(item.dtype)) if isinstance(item, h5py.Dataset) else None

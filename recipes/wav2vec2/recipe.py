@@ -115,10 +115,13 @@ class Wav2Vec2(Recipe):
 
         crop = self.crop_samples(encoder)
 
-        def random_crop(wave):
+        def random_crop(index, wave):
             room = tf.maximum(tf.shape(wave)[0] - crop, 0)
-            start = tf.random.uniform([], 0, room + 1, dtype=tf.int32) if training else 0
-            return wave[start : start + crop]
+            # Stateless, from the example's place in the stream: the same crops in
+            # every run with this seed, and after a resume (see data_position.py).
+            where = tf.stack([tf.cast(seed, tf.int64), index])
+            start = tf.random.stateless_uniform([], where, 0, room + 1, tf.int32)
+            return wave[start : start + crop] if training else wave[:crop]
 
         def with_mask(waves):
             # Always `crop` samples wide: one static shape, so XLA (JAX, TPU) compiles once.
@@ -127,7 +130,7 @@ class Wav2Vec2(Recipe):
                 "padding_mask": tf.sequence_mask(waves.row_lengths(), crop),
             }
 
-        crops = records.map(random_crop, num_parallel_calls=tf.data.AUTOTUNE)
+        crops = records.enumerate().map(random_crop, num_parallel_calls=tf.data.AUTOTUNE)
         if training:
             crops = crops.shuffle(512, seed=seed)
         batches = crops.ragged_batch(batch_size, drop_remainder=training).map(with_mask)

@@ -49,6 +49,7 @@ from ssl_domains.training.distribution import (
     placement,
 )
 from ssl_domains.training.run_directory import RunDirectory
+from ssl_domains.training.run_lock import RunLock
 
 INIT_DIR = "init"
 
@@ -207,18 +208,14 @@ def _pretrain(
     plugins: Registry | None,
     progress: bool,
 ) -> PretrainResult:
-    import keras
-
     from ssl_domains.training.precision import set_precision
-    from ssl_domains.training.trainer import Trainer
 
     set_precision(config.run.precision)  # before any model is built or loaded
-    started = time.perf_counter()
     console = console or Console(stderr=True)
     plugins = plugins or registry()
     domain = plugins.domain(config.run.domain)(config.domain)
     recipe = plugins.recipe(config.run.recipe)(config.recipe)
-    modality = modality_of(domain)  # an unsupported modality fails before anything is written
+    modality_of(domain)  # an unsupported modality fails before anything is written
     for source in (config.model.source, config.model.image_source):
         if source:
             resolve_source(source)  # a bad --from fails before anything is written
@@ -233,18 +230,47 @@ def _pretrain(
     if not resume and not is_chief(config.run.backend):  # the chief alone writes the run
         config.run.dir = tempfile.mkdtemp(prefix="ssl-domains-worker-")
         atexit.register(shutil.rmtree, config.run.dir, ignore_errors=True)
+    if resume:  # refused before anything is written if another process holds it
+        lock = RunLock(resume.path, report=console.print).acquire()
     run = resume or RunDirectory.create(config, f"{config.run.domain}-{config.run.recipe}")
     if resume:
         config.save(run.config_path)
-    write_provenance(run, plugins, config)
-    keras.utils.set_random_seed(config.run.seed)
+    else:
+        lock = RunLock(run.path, report=console.print).acquire()
+    try:
+        resumed = resume is not None
+        return _pretrain_into(run, config, domain, recipe, console, plugins, resumed, progress)
+    finally:
+        lock.release()
 
+
+def _pretrain_into(
+    run: RunDirectory,
+    config: RunConfig,
+    domain: DomainAdapter,
+    recipe: Recipe,
+    console: Console,
+    plugins: Registry,
+    resumed: bool,
+    progress: bool,
+) -> PretrainResult:
+    """Prepare (or reuse) the corpus, build, train, evaluate and save, into `run`."""
+    import keras
+
+    from ssl_domains.training.trainer import Trainer
+
+    started = time.perf_counter()
+    modality = modality_of(domain)
+    write_provenance(run, plugins, config)
     report = prepare(domain, config, run, console, plugins)
     if report.split_note:
         console.print(f"[yellow]split:[/yellow] {report.split_note}")
     latest = run.latest_checkpoint()
-    seed = config.run.seed + (latest[0] if latest else 0)  # a resumed run sees fresh shuffles
+    seed = config.run.seed  # a resume restores the data position (training/data_position.py)
     train_records = record_dataset(run, report.train_files, modality)
+    # Seeded here, after the corpus: preparing it or finding it prepared draws a
+    # different number of random numbers, and the initial weights must not care.
+    keras.utils.set_random_seed(config.run.seed)
     encoder, source = build_encoder(
         domain, recipe, config, run, train_records, plugins.trusted_packages
     )
@@ -299,7 +325,7 @@ def _pretrain(
         steps,
         recipe.compile_args(),
         units=recipe.units(encoder, batch_size),
-        resume=resume is not None,
+        resume=resumed,
         progress=progress,
         callbacks=recipe.callbacks(model, steps),
         optimizer_args=recipe.optimizer_args(model),

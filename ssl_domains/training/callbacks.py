@@ -6,7 +6,6 @@ a resumed run continues the same step numbers.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from typing import Any
@@ -111,37 +110,84 @@ class MetricsLog(StepCounter):
 
 
 class StepCheckpoint(StepCounter):
-    """Save weights and optimizer state every `every` steps and at the end.
+    """Save a checkpoint every `every` steps and at the end (see `checkpoints.py`).
 
-    Keeps the newest `keep` checkpoints. Skips saving once a loss is not finite,
-    so the last checkpoint on disk is always a good one.
+    A checkpoint holds the weights and optimizer state, the model's random state and,
+    given `stream`, the position of the training data. Keeps the newest `keep`. Skips
+    saving once a loss is not finite, so the last checkpoint on disk is a good one.
     """
 
-    def __init__(self, run: RunDirectory, every: int, keep: int = 3):
+    def __init__(self, run: RunDirectory, every: int, keep: int = 3, stream=None):
         super().__init__()
-        self.run, self.every, self.keep = run, every, keep
+        self.run, self.every, self.keep, self.stream = run, every, keep, stream
         self.healthy = True
+        self.saved_at: int | None = None
 
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
+        if self.stream is not None:
+            self.stream.mark_trained(self.batches)
         if not math.isfinite(float((logs or {}).get("loss", 0.0))):
             self.healthy = False
         if self.healthy and self.stepped and self.step % self.every == 0:
-            self.save(logs)
+            self.save()
 
     def on_train_end(self, logs=None):
-        if self.healthy and self.step not in self.run.checkpoint_steps():
-            self.save(logs)
+        if self.healthy and self.saved_at != self.step:
+            self.save()
 
-    def save(self, logs=None):
-        path = self.run.checkpoint_path(self.step)
-        self.model.save_weights(str(path))
-        info = {"step": self.step, "time": time.time()}
-        path.with_suffix("").with_suffix(".json").write_text(json.dumps(info) + "\n")
-        for old in self.run.checkpoint_steps()[: -self.keep]:
-            old_path = self.run.checkpoint_path(old)
-            old_path.unlink(missing_ok=True)
-            old_path.with_suffix("").with_suffix(".json").unlink(missing_ok=True)
+    def save(self):
+        from ssl_domains.training import checkpoints
+
+        def fill(folder):
+            self.model.save_weights(str(folder / checkpoints.WEIGHTS))
+            checkpoints.save_random_state(self.model, folder / checkpoints.RANDOM_STATE)
+            if self.stream is not None:
+                self.stream.save(folder / checkpoints.DATA, trained=self.batches)
+
+        checkpoints.write(self.run.checkpoints, self.step, fill, self.keep)
+        self.saved_at = self.step
+
+
+class Preemption(StepCounter):
+    """On SIGTERM (spot VMs, TPU preemption, Kubernetes) or SIGINT (Ctrl-C), save a
+    checkpoint at the end of the current step and stop; `signal_name` says which came.
+
+    A second SIGINT while saving interrupts at once (the handler is the default again).
+    """
+
+    def __init__(self, checkpoint: StepCheckpoint):
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.signal_name: str | None = None
+        self._previous: dict = {}
+
+    def on_train_begin(self, logs=None):
+        import signal
+
+        super().on_train_begin(logs)
+        for number in (signal.SIGTERM, signal.SIGINT):
+            self._previous[number] = signal.signal(number, self._caught)
+
+    def _caught(self, number, frame):
+        import signal
+
+        self.signal_name = signal.Signals(number).name
+        signal.signal(number, self._previous.get(number, signal.SIG_DFL))
+
+    def on_train_batch_end(self, batch, logs=None):
+        super().on_train_batch_end(batch, logs)
+        if self.signal_name and self.stepped:
+            if self.checkpoint.healthy and self.checkpoint.saved_at != self.step:
+                self.checkpoint.save()
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous.clear()
 
 
 class RichProgress(StepCounter):

@@ -5,7 +5,7 @@ runs/<domain>-<recipe>-<utc time>/
     corpus.json     what reading the corpus found (in data/)
     data/           the corpus report; shards are read in place from a prepared
                     corpus, which data/prepared-corpus.json names (path, hash)
-    checkpoints/    step-NNNNNNN.weights.h5 (+ .json), the last few kept
+    checkpoints/    step-NNNNNNN/, the last few kept (see training/checkpoints.py)
     logs/           TensorBoard
     metrics.jsonl   one JSON object per log line
     curves.png      those lines plotted, training and validation, per metric
@@ -15,7 +15,7 @@ runs/<domain>-<recipe>-<utc time>/
 from __future__ import annotations
 
 import json
-import re
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,8 +23,7 @@ from typing import Any
 
 from ssl_domains.config import Sections
 from ssl_domains.errors import UserError
-
-CHECKPOINT = re.compile(r"step-(\d+)\.weights\.h5$")
+from ssl_domains.training import checkpoints
 
 
 class RunDirectory:
@@ -36,7 +35,7 @@ class RunDirectory:
     from ssl_domains.training.run_directory import RunDirectory
 
     run = RunDirectory("runs/finance-mlm-20261128-101500")
-    run.latest_checkpoint()  # (600, Path('.../checkpoints/step-0000600.weights.h5'))
+    run.latest_checkpoint()  # Checkpoint(step=600, path=Path('.../checkpoints/step-0000600'))
     ```
     """
 
@@ -106,25 +105,34 @@ class RunDirectory:
     def curves_path(self) -> Path:
         return self.path / "curves.png"
 
-    def checkpoint_path(self, step: int) -> Path:
-        return self.checkpoints / f"step-{step:07d}.weights.h5"
-
     def checkpoint_steps(self) -> list[int]:
-        if not self.checkpoints.is_dir():
-            return []
-        steps = (CHECKPOINT.search(p.name) for p in self.checkpoints.iterdir())
-        return sorted(int(m.group(1)) for m in steps if m)
+        return [c.step for c in checkpoints.listed(self.checkpoints)]
 
-    def latest_checkpoint(self) -> tuple[int, Path] | None:
-        steps = self.checkpoint_steps()
-        return (steps[-1], self.checkpoint_path(steps[-1])) if steps else None
+    def latest_checkpoint(self, report=None) -> checkpoints.Checkpoint | None:
+        """The newest complete checkpoint; `report` is told of each damaged one skipped."""
+        return checkpoints.newest_complete(self.checkpoints, report or (lambda _: None))
 
     def log_metrics(self, record: dict[str, Any]) -> None:
         record = {"time": round(time.time(), 3), **record}
         with self.metrics_path.open("a") as handle:
             handle.write(json.dumps(record) + "\n")
 
+    def drop_metrics_after(self, step: int) -> None:
+        """Keep the log lines up to `step` (a resume's checkpoint); later ones came from
+        the stopped process and are about to be logged again."""
+        kept = [r for r in self.read_metrics() if r.get("step", 0) <= step and not r.get("final")]
+        partial = self.metrics_path.with_suffix(".jsonl.partial")
+        partial.write_text("".join(json.dumps(r) + "\n" for r in kept))
+        os.replace(partial, self.metrics_path)
+
     def read_metrics(self) -> list[dict[str, Any]]:
+        """The log's lines; a last line cut short by a kill is left out."""
         if not self.metrics_path.is_file():
             return []
-        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
+        records = []
+        for line in self.metrics_path.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except ValueError:
+                continue
+        return records

@@ -15,14 +15,17 @@ import keras
 from rich.console import Console
 
 from ssl_domains.config import TrainSection
-from ssl_domains.errors import TrainingDiverged
+from ssl_domains.errors import Preempted, TrainingDiverged
+from ssl_domains.training import checkpoints
 from ssl_domains.training.callbacks import (
     MetricsLog,
     NanGuard,
+    Preemption,
     RichProgress,
     StepCheckpoint,
     StopAtStep,
 )
+from ssl_domains.training.data_position import ResumableBatches
 from ssl_domains.training.run_directory import RunDirectory
 
 
@@ -41,8 +44,11 @@ class Trainer:
     gradient clipping, and optionally gradient accumulation (`train.accumulate`
     batches a step, through the optimizer's own `gradient_accumulation_steps`).
     A fit is cut into "epochs" of `checkpoint_every` steps, so validation runs and
-    checkpoints land on the same steps, and a resumed fit restarts at a checkpoint
-    with the optimizer state and step counter it had.
+    checkpoints land on the same steps. A resumed fit restarts at the newest complete
+    checkpoint with the optimizer state, step counter, random state and data position
+    it had, so it trains on the batches an uninterrupted fit would have; log lines
+    past that step, from the process that was stopped, are dropped. SIGTERM and
+    SIGINT save a checkpoint at the end of the current step, then raise `Preempted`.
 
     Args:
         run: the run directory to write checkpoints, logs and metrics into.
@@ -130,19 +136,24 @@ class Trainer:
         `optimizer_args` and `callbacks` are the recipe's (see `Recipe.optimizer_args`).
         """
         self.run.checkpoints.mkdir(parents=True, exist_ok=True)
+        checkpoints.remove_partials(self.run.checkpoints)
         optimizer = self.optimizer(total_steps, lr_multipliers, optimizer_args)
         model.compile(optimizer=optimizer, **compile_args)
-        start = self._restore(model, train_batches) if resume else 0
+        stream = ResumableBatches(train_batches)
+        start = self._restore(model, train_batches, stream) if resume else 0
         interval = interval or self.train.checkpoint_every
         guard = NanGuard()
         metrics = MetricsLog(self.run, self.train.log_every, units)
         stop = min(total_steps, self.train.stop_at or total_steps)
+        checkpoint = StepCheckpoint(self.run, interval, stream=stream)
+        preemption = Preemption(checkpoint)
         callbacks = [
             StopAtStep(stop),
             guard,
             metrics,
             *callbacks,
-            StepCheckpoint(self.run, interval),
+            checkpoint,  # before Preemption: a step both would save is saved once
+            preemption,
             keras.callbacks.TensorBoard(str(self.run.logs), update_freq=self.train.log_every),
         ]
         if progress:
@@ -150,7 +161,7 @@ class Trainer:
         history = {}
         if start < stop:
             history = model.fit(
-                train_batches.repeat(),
+                stream.as_dataset(),
                 validation_data=validation_batches,
                 initial_epoch=start // interval,
                 epochs=start // interval + math.ceil((total_steps - start) / interval),
@@ -161,12 +172,18 @@ class Trainer:
             ).history
         if guard.diverged_at is not None:
             latest = self.run.latest_checkpoint()
-            last_good = f"step {latest[0]} in {self.run.checkpoints}" if latest else "none"
+            last_good = f"step {latest.step} in {self.run.checkpoints}" if latest else "none"
             raise TrainingDiverged(
                 f"loss became NaN/inf at step {guard.diverged_at}; last good checkpoint: "
                 f"{last_good}. Lower train.learning_rate or raise train.warmup_fraction."
             )
         step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        if preemption.signal_name:
+            raise Preempted(
+                f"{preemption.signal_name} at step {step}; checkpoint saved in "
+                f"{self.run.checkpoints}. Continue with: --resume {self.run.path}",
+                preemption.signal_name,
+            )
         return FitResult(step, start or None, history, metrics.last)
 
     def warm_up_head(
@@ -215,18 +232,22 @@ class Trainer:
             layer.trainable = trainable[id(layer)]
         return {"first": losses[0], "last": losses[-1]}
 
-    def _restore(self, model: keras.Model, batches) -> int:
-        """Load the newest checkpoint (weights and optimizer state); return its step."""
-        latest = self.run.latest_checkpoint()
+    def _restore(self, model: keras.Model, batches, stream: ResumableBatches) -> int:
+        """Load the newest complete checkpoint (weights, optimizer and random state,
+        data position) and drop log lines past it; return its step."""
+        latest = self.run.latest_checkpoint(report=self.console.print)
         if latest is None:
             return 0
-        step, path = latest
         if not model.built:  # subclassed models build on their first batch
             batch = next(iter(batches))
             model(batch[0] if isinstance(batch, tuple) else batch)
         model.optimizer.build(model.trainable_variables)
-        model.load_weights(str(path))
-        return int(keras.ops.convert_to_numpy(model.optimizer.iterations)) or step
+        model.load_weights(str(latest.weights))
+        checkpoints.load_random_state(model, latest.random_state)
+        stream.restore(latest.data)
+        self.run.drop_metrics_after(latest.step)
+        self.console.print(f"resuming from step {latest.step} ({latest.path})")
+        return latest.step
 
 
 @keras.saving.register_keras_serializable(package="ssl_domains")
