@@ -3,6 +3,11 @@
 Decoding uses soundfile (libsndfile), resampling scipy's polyphase filter; both are
 exact and fast enough for corpora read once. A manifest (CSV or JSONL with a `path`
 column, paths relative to the manifest) lists files with optional labels.
+
+A header is checked before anything is decoded, since it decides the memory used: a
+sample rate outside `RATE_RANGE` (a header claiming 2**31 Hz makes resampling ask for
+hundreds of GiB; 1 Hz makes every byte 16000 samples) or a length over
+`MAX_SECONDS` (a FLAC of silence compresses a thousandfold) is a reason, not a crash.
 """
 
 from __future__ import annotations
@@ -17,18 +22,27 @@ from ssl_domains.data.corpus_files import read_files_or_manifest
 from ssl_domains.data.records import BadRecord
 
 SAMPLE_RATE = 16_000
+RATE_RANGE = (1_000, 768_000)  # Hz: below is not audio, above no recorder writes
+MAX_SECONDS = 3_600  # one record; longer files are cut into clips before pretraining
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 
 def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Decode a file, mix it to mono and resample it: float32 in [-1, 1].
 
-    Raises `ValueError` for a file that cannot be decoded (missing, truncated, not
-    audio).
+    Raises `ValueError` for a file that cannot be decoded (missing, empty, truncated,
+    not audio, or a header that lies: see the module's docstring).
     """
     import soundfile
 
     try:
+        if Path(path).stat().st_size == 0:
+            raise ValueError("empty file")
+    except OSError:
+        pass  # soundfile says what is wrong
+    try:
+        info = soundfile.info(str(path))
+        check_header(info.samplerate, info.frames)
         data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError, OSError, TypeError) as error:
         raise ValueError(f"cannot decode audio: {error}") from None
@@ -37,6 +51,14 @@ def read_audio(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     if len(data) < _declared_frames(path):
         raise ValueError(f"truncated: {len(data)} of {_declared_frames(path)} frames")
     return mono_at(data, rate, sample_rate)
+
+
+def check_header(rate: int, frames: int) -> None:
+    """`ValueError` for a sample rate or length no real recording has."""
+    if not RATE_RANGE[0] <= rate <= RATE_RANGE[1]:
+        raise ValueError(f"implausible sample rate ({rate} Hz)")
+    if frames > MAX_SECONDS * rate:
+        raise ValueError(f"longer than {MAX_SECONDS // 60} minutes")
 
 
 def samples_to_wave(samples: np.ndarray, rate: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

@@ -56,6 +56,7 @@ from ssl_domains.data.prepare_corpus import (
     CorpusReport,
     length_bin,
     require_usable,
+    require_working_plugin,
     sorted_bins,
     split_pieces,
 )
@@ -76,6 +77,8 @@ UNKEYED = "unkeyed"  # documents without a fingerprint: never deduplicated
 PAIRS = "pairs"  # confirmed (earlier, later) near-duplicate pairs of ordinals
 FIRST_PIECE = "first_piece"  # for `split_pieces` when a corpus is one piece
 SUMMARY = "_summary.pickles"  # the pipeline's stats and first piece, read back once
+# `ItemResult`'s counts of plugin hook runs: checked, not part of the report.
+HOOK_STATS = ("hook_calls", "hook_failures", "hook_errors")
 
 
 class Document(NamedTuple):
@@ -147,7 +150,7 @@ class PrepareItem(beam.DoFn):
             yield _stat(field, getattr(result, field))
         yield _stat("files", 1)
         yield _stat("bytes", result.size)
-        for field in ("skip_reasons", "redactions", "dropped", "layouts"):
+        for field in ("skip_reasons", "redactions", "dropped", "layouts", *HOOK_STATS):
             yield from _stats(field, getattr(result, field))
 
 
@@ -504,7 +507,10 @@ def prepare_with_beam(
                 Deduplicator(near=near_duplicates).settings() if deduplicate else None,
             )
         stats, first_piece = _read_summary(work_dir / SUMMARY)
+        hooks = [{k: v for (f, k), v in stats.items() if f == name} for name in HOOK_STATS]
+        stats = {key: value for key, value in stats.items() if key[0] not in HOOK_STATS}
         report = assemble_report(stats, domain.unit, work_dir, options.layouts)
+        require_working_plugin(domain.name, *hooks)
         require_usable(report)
         if validation_fraction > 0 and 0 in (report.train_records, report.validation_records):
             report.split_note = split_pieces(

@@ -9,7 +9,16 @@ the kept documents' pieces from the staging file into the shards.
 
 The staging file is a sequence of `<u64 little-endian length><S|P><data>`: a
 serialized record (S), or a pickled piece the merger serializes (P; see
-`stage_piece`). `Candidate.pieces` says how many each candidate document owns.
+`staged_bytes`). `Candidate.pieces` says how many each candidate document owns.
+
+A plugin's hooks run here on untrusted input, so none of them can end the run: an
+exception raised by `read` skips the rest of that file, one raised by `clean`,
+`quality`, `dedup_key`, `split`, `measure` or while encoding (`Modality.payload`,
+serializing a piece) skips that record, each counted under `plugin NAME: HOOK raised
+TYPE`. The runs and failures of each hook are counted too, for the merger to stop a
+run whose plugin failed on every run of a hook (`require_working_plugin`): a bug,
+not junk input. A `UserError` is the plugin saying the user must fix something,
+and is let through.
 """
 
 from __future__ import annotations
@@ -26,10 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from ssl_domains.data.corpus_files import item_size, read_item
+from ssl_domains.data.corpus_files import check_regular, item_size, read_item
 from ssl_domains.data.deduplicator import Deduplicator, Fingerprint, exact_digest
 from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
 from ssl_domains.data.shared_digests import SharedDigests
+from ssl_domains.errors import UserError
 
 LENGTH = struct.Struct("<Q")
 SERIALIZED, PICKLED = b"S", b"P"  # what follows a staged record's length
@@ -65,6 +75,11 @@ class ItemResult:
     layouts: Counter[str] = field(default_factory=Counter)
     candidates: list[Candidate] = field(default_factory=list)
     first_piece: Any = None  # of the first candidate, for a corpus of one piece
+    # Per plugin hook (`read`, `clean`, ...): how often it ran, how often it raised,
+    # and the first error it raised ("ValueError: ..."), for `require_working_plugin`.
+    hook_calls: Counter[str] = field(default_factory=Counter)
+    hook_failures: Counter[str] = field(default_factory=Counter)
+    hook_errors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -103,42 +118,147 @@ def prepare_item(
     dedup = fingerprinter(**context.dedup) if context.dedup is not None else None
     result = ItemResult(size=item_size(item))
     seen_here: set[bytes] = set()
+
+    def repeated(digest: bytes) -> bool:
+        return digest in seen_here or (known is not None and known(digest))
+
     with stage.open("wb") as staged:
         try:
-            for record in read_records(domain, item, options):
+            for record in _guarded_read(domain, item, options, result):
                 if isinstance(record, BadRecord):
                     result.skipped_records += 1
                     result.skip_reasons[record.reason] += 1
                     continue
-                result.records += 1
-                cleaned = domain.clean(record, result.redactions)
-                reason = "empty" if cleaned is None else domain.quality(cleaned)
-                if reason is not None:
-                    result.dropped[reason] += 1
+                try:
+                    document = _prepare_document(domain, kind, record, result, dedup, repeated)
+                except HookFailed as failed:
+                    result.skipped_records += 1
+                    result.skip_reasons[failed.reason] += 1
                     continue
-                key = domain.dedup_key(cleaned) if dedup is not None else None
-                found = None
-                if key is not None:
-                    digest = exact_digest(key)
-                    if digest in seen_here or (known is not None and known(digest)):
-                        repeat = Candidate(Fingerprint(digest), False, 0, 0.0, repeat=True)
-                        result.candidates.append(repeat)
-                        continue
-                    seen_here.add(digest)
-                    found = dedup.fingerprint(key)
+                result.records += 1
+                if isinstance(document, str):  # why it was dropped
+                    result.dropped[document] += 1
+                    continue
+                if document.repeat:
+                    repeat = Candidate(Fingerprint(document.digest), False, 0, 0.0, repeat=True)
+                    result.candidates.append(repeat)
+                    continue
+                if document.digest is not None:
+                    seen_here.add(document.digest)
                 # One decision per document, so its pieces never straddle the split.
-                held_out = is_validation(kind.payload(cleaned), context.validation_fraction)
-                pieces = domain.split(cleaned)
-                for piece in pieces:
-                    stage_piece(staged, kind, piece)
-                if result.first_piece is None and pieces:
-                    result.first_piece = pieces[0]
-                size = domain.measure(cleaned)
-                result.candidates.append(Candidate(found, held_out, len(pieces), size))
+                held_out = is_validation(document.payload, context.validation_fraction)
+                for data in document.staged:
+                    staged.write(LENGTH.pack(len(data)))
+                    staged.write(data)
+                if result.first_piece is None and document.pieces:
+                    result.first_piece = document.pieces[0]
+                result.candidates.append(
+                    Candidate(document.fingerprint, held_out, len(document.pieces), document.size)
+                )
         except BadFile as error:
             result.bad_file = str(error)
     result.layouts = options.layouts
     return result
+
+
+class Document(NamedTuple):
+    """A record that went through every hook: what staging it needs."""
+
+    digest: bytes | None  # exact digest of its dedup key; None: no duplicates looked for
+    fingerprint: Fingerprint | None
+    payload: bytes  # `Modality.payload`: its split is decided on these bytes
+    pieces: list
+    staged: list[bytes]  # each piece as `staged_bytes` writes it
+    size: float
+    repeat: bool = False  # an exact repeat of an earlier document: nothing else is set
+
+
+class HookFailed(Exception):
+    """A plugin hook raised on one record; `reason` is what the report counts."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _guard(result: ItemResult, domain, hook: str, call: Callable, *args, again: bool = False):
+    """`call(*args)`, counted as a run of `hook` (unless it goes `again` on the same
+    record); its exception as `HookFailed`."""
+    result.hook_calls[hook] += not again
+    try:
+        return call(*args)
+    except UserError:
+        raise
+    except Exception as error:
+        raise HookFailed(_failure(result, domain, hook, error)) from error
+
+
+def _failure(result: ItemResult, domain, hook: str, error: Exception) -> str:
+    """Count a failed run of `hook`; the reason the report counts it under."""
+    result.hook_failures[hook] += 1
+    message = " ".join(f"{type(error).__name__}: {error}".split())
+    result.hook_errors.setdefault(hook, message[:300])
+    return f"plugin {domain.name or type(domain).__name__}: {hook} raised {type(error).__name__}"
+
+
+def _guarded_read(domain, item, options: ReadOptions, result: ItemResult) -> Iterator:
+    """The records `read_records` yields; an exception it raises (other than
+    `BadFile` and `UserError`) ends the file as a `BadFile` named after the plugin,
+    the records before it kept. A TFDS slice is read by the core, not the plugin."""
+    if isinstance(item, Path):
+        check_regular(item)  # so that `read` counts as run on real files only
+        result.hook_calls["read"] += 1
+    try:
+        yield from read_records(domain, item, options)
+    except (BadFile, UserError):
+        raise
+    except Exception as error:
+        if not isinstance(item, Path):
+            raise BadFile(f"reading the TFDS slice raised {type(error).__name__}") from error
+        raise BadFile(_failure(result, domain, "read", error)) from error
+
+
+def _prepare_document(
+    domain, kind, record, result: ItemResult, dedup, repeated: Callable[[bytes], bool]
+) -> Document | str:
+    """One record through the plugin's hooks: a `Document`, or why it is dropped.
+
+    An exact repeat (`repeated(digest)`) is neither signed nor split nor encoded.
+    `HookFailed` if a hook raised: nothing of that record is counted, its redactions
+    included, and nothing is staged.
+    """
+    redactions: Counter[str] = Counter()
+    cleaned = _guard(result, domain, "clean", domain.clean, record, redactions)
+    document: Document | str
+    if cleaned is None:
+        document = "empty"
+    elif (reason := _guard(result, domain, "quality", domain.quality, cleaned)) is not None:
+        document = str(reason)
+    else:
+        document = _document(domain, kind, cleaned, result, dedup, repeated)
+    result.redactions.update(redactions)
+    return document
+
+
+def _document(domain, kind, cleaned, result: ItemResult, dedup, repeated) -> Document:
+    digest = found = None
+    if dedup is not None:
+        key = _guard(result, domain, "dedup_key", domain.dedup_key, cleaned)
+        if key is not None:
+            digest = _guard(result, domain, "dedup_key", exact_digest, key, again=True)
+            if repeated(digest):
+                return Document(digest, None, b"", [], [], 0.0, repeat=True)
+            found = _guard(result, domain, "dedup_key", dedup.fingerprint, key, again=True)
+    pieces = _guard(result, domain, "split", lambda: list(domain.split(cleaned)))
+    payload, data = _guard(result, domain, "encode", _encode, kind, cleaned, pieces)
+    size = _guard(result, domain, "measure", lambda: float(domain.measure(cleaned)))
+    return Document(digest, found, payload, pieces, data, size)
+
+
+def _encode(kind, cleaned, pieces: list) -> tuple[bytes, list[bytes]]:
+    """The document's payload and the staged bytes of each piece, so that a record
+    the modality cannot store fails here, as the plugin's, not in the merger."""
+    return kind.payload(cleaned), [staged_bytes(kind, piece) for piece in pieces]
 
 
 @functools.cache
@@ -153,9 +273,10 @@ def read_records(domain, item, options: ReadOptions) -> Iterator:
     return read_item(domain, item, options)
 
 
-def stage_piece(handle: IO[bytes], kind, piece) -> None:
-    """Stage one piece: serialized (`Modality.serialize`) where TensorFlow is loaded
-    already, else pickled, for the merging process to serialize.
+def staged_bytes(kind, piece) -> bytes:
+    """One piece as it is staged: serialized (`Modality.serialize`) where TensorFlow
+    is loaded already, else pickled, for the merging process to serialize (and then
+    checked by `Modality.payload`, which fails where serializing it would).
 
     Loading TensorFlow costs a worker about 5 CPU seconds and 750 MB, while
     serializing a text record takes microseconds: a worker whose domain never loads
@@ -164,11 +285,9 @@ def stage_piece(handle: IO[bytes], kind, piece) -> None:
     Either way the shards hold the same bytes.
     """
     if "tensorflow" in sys.modules:
-        data = SERIALIZED + kind.serialize(piece)
-    else:
-        data = PICKLED + pickle.dumps(piece, protocol=pickle.HIGHEST_PROTOCOL)
-    handle.write(LENGTH.pack(len(data)))
-    handle.write(data)
+        return SERIALIZED + kind.serialize(piece)
+    kind.payload(piece)
+    return PICKLED + pickle.dumps(piece, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def skip_pieces(handle: IO[bytes], count: int) -> None:

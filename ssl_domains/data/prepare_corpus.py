@@ -112,6 +112,26 @@ def require_usable(report: CorpusReport) -> None:
         )
 
 
+def require_working_plugin(
+    domain_name: str, calls: dict[str, int], failures: dict[str, int], errors: dict[str, str]
+) -> None:
+    """Stop a run whose plugin raised on every run of one of its hooks.
+
+    A hook that raises now and then met junk, and the records it raised on are
+    skipped and counted; one that raised every time it ran is broken, and a corpus
+    prepared without it would be empty or silently different. `calls`, `failures`
+    and `errors` are `ItemResult`'s hook counts, summed over the corpus.
+    """
+    for hook, failed in sorted(failures.items()):
+        if failed and failed >= calls.get(hook, 0):
+            what = "file" if hook == "read" else "record"
+            raise UserError(
+                f"plugin {domain_name}: {hook} raised on every {what} ({failed} of "
+                f"{failed}), first {errors.get(hook, 'an error')}; fix the plugin's "
+                f"{hook}"
+            )
+
+
 def prepare_corpus(
     domain: DomainAdapter,
     files: Sequence[Path],
@@ -189,6 +209,7 @@ def prepare_corpus(
     report.validation_files = writers["validation"].paths
     options.layouts.update(totals.layouts)
     report.layouts = dict(totals.layouts)
+    require_working_plugin(domain.name, totals.hook_calls, totals.hook_failures, totals.hook_errors)
     require_usable(report)
     if validation_fraction > 0 and 0 in (report.train_records, report.validation_records):
         report.split_note = split_pieces(
@@ -261,8 +282,10 @@ def _duplicate(candidate: Candidate, dedup: Deduplicator | None, merged) -> str 
 def _add_counts(totals: ItemResult, result: ItemResult) -> None:
     totals.records += result.records
     totals.skipped_records += result.skipped_records
-    for name in ("skip_reasons", "redactions", "dropped", "layouts"):
+    for name in ("skip_reasons", "redactions", "dropped", "layouts", "hook_calls", "hook_failures"):
         getattr(totals, name).update(getattr(result, name))
+    for hook, error in result.hook_errors.items():
+        totals.hook_errors.setdefault(hook, error)
 
 
 def worker_count(requested: int, items: Sequence, total_bytes: int) -> int:
@@ -276,6 +299,18 @@ def worker_count(requested: int, items: Sequence, total_bytes: int) -> int:
 
 
 BYTES_PER_WORKER = 16 * 2**20
+
+
+def _divided(domain: DomainAdapter, kind, piece, fraction: float) -> tuple[bytes, bytes] | str:
+    """The serialized parts `domain.divide` cuts `piece` into; or, if it cannot, why
+    not ('' when it says so, the plugin's error when it raised: never fatal)."""
+    try:
+        parts = domain.divide(piece, fraction)
+        return "" if parts is None else (kind.serialize(parts[0]), kind.serialize(parts[1]))
+    except UserError:
+        raise
+    except Exception as error:
+        return f"not divided (plugin {domain.name}: divide raised {type(error).__name__})"
 
 
 def split_pieces(
@@ -310,14 +345,14 @@ def split_pieces(
             f"{documents} document(s) are too few for a per-document split: held out "
             f"{count} of their {len(pieces)} pieces for validation"
         )
-    elif (parts := domain.divide(only_piece, fraction)) is not None:
-        splits = {"train": [kind.serialize(parts[0])], "validation": [kind.serialize(parts[1])]}
+    elif isinstance(parts := _divided(domain, kind, only_piece, fraction), tuple):
+        splits = {"train": [parts[0]], "validation": [parts[1]]}
         note = f"one document: held out its last {fraction:.0%} for validation"
     else:
         splits = {"train": pieces, "validation": pieces}
         note = (
-            "one record, too short to divide: validating on the training record itself "
-            "(validation measures fit, not generalisation)"
+            f"one record, {parts or 'too short to divide'}: validating on the training "
+            "record itself (validation measures fit, not generalisation)"
         )
     for split, data in splits.items():
         writer = ShardWriter(out_dir, split)

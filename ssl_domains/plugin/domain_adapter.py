@@ -33,6 +33,14 @@ class DomainAdapter:
     by default. Modality-specific hooks live on subclasses: `TextDomain` for text.
     Register a subclass under the entry-point group `ssl_domains.domains`.
 
+    Hooks meet untrusted input, and an exception one raises never ends the run:
+    one raised by `read` skips the rest of that file, one raised by `clean`,
+    `quality`, `dedup_key`, `split` or `measure` (or by storing a piece `split`
+    returned, counted as `encode`) skips that record; each is counted in the corpus
+    report as `plugin NAME: HOOK raised TYPE`. A hook that raised on every record
+    (`read`: every file) is a bug, and the run stops with one line saying so. Raise
+    `ssl_domains.errors.UserError` for what the user must fix: it stops at once.
+
     Class attributes:
         name: the `--domain` name.
         modality: one of `"text"`, `"audio"`, `"image"`, `"image-text"`; a recipe
@@ -91,7 +99,14 @@ class DomainAdapter:
 
     def read(self, path: Path, options: ReadOptions) -> Iterator[Any]:
         """Yield the records of one corpus file, or a `BadRecord(reason)` for one that
-        cannot be decoded; raise `BadFile(reason)` for a file that cannot be read."""
+        cannot be decoded; raise `BadFile(reason)` for a file that cannot be read.
+
+        `path` is a regular file this process can read (the core refuses named pipes,
+        symlink loops and unreadable files before calling `read`). Reasons are counted
+        as they are: keep them short, without paths. Any other exception skips the
+        rest of the file as `plugin NAME: read raised TYPE`; raising it on every
+        file stops the run (see the class docstring).
+        """
         raise NotImplementedError
 
     def clean(self, record: Any, counts: Counter[str]) -> Any | None:
