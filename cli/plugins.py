@@ -33,8 +33,8 @@ def list_plugins(
                 "version": p.version,
                 "origin": p.origin,
                 "target": p.target,
-                "status": "ok" if p.ok else ("disabled" if p.disabled else "broken"),
-                "reason": p.error or p.disabled,
+                "status": _status_word(p),
+                "reason": p.disabled or p.conflict or p.error,
             }
             for p in plugins
         ]
@@ -44,11 +44,26 @@ def list_plugins(
     for column in ("name", "kind", "distribution", "origin", "status"):
         table.add_column(column)
     for p in plugins:
-        style = "" if p.ok else "red" if p.error else "yellow"
+        style = "" if p.ok else "red" if p.error or p.conflict else "yellow"
         table.add_row(
             p.name, p.kind, f"{p.distribution} {p.version}", p.origin, p.status, style=style
         )
     out.print(table)
+    for p in registry().conflicts:
+        out.print(
+            f"[red]conflict:[/red] {p.kind} {p.name!r} of {p.distribution} is {p.conflict}; "
+            "neither is used until one is uninstalled",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _status_word(plugin) -> str:
+    if plugin.ok:
+        return "ok"
+    if plugin.disabled:
+        return "disabled"
+    return "conflict" if plugin.conflict else "broken"
 
 
 @plugins_app.command("new")

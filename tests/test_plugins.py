@@ -186,3 +186,43 @@ def test_a_scaffolded_plugin_installs_trains_fine_tunes_and_uninstalls(tmp_path)
         pip("uninstall", "-y", "ssl-domains-claims")
     listed = json.loads(run_cli("plugins", "list", "--json").stdout)
     assert "claims" not in {r["name"] for r in listed}
+
+
+def test_a_preset_naming_a_disabled_plugins_class_stops_in_one_line_without_importing_it(
+    tmp_path, pretrained_run
+):
+    import shutil
+
+    imported = tmp_path / "imported"  # the plugin's package touches this when imported
+    root = write_distribution(
+        tmp_path / "site",
+        "qzx-histology",
+        """
+        [ssl_domains.domains]
+        qzxhisto = qzx_histology:HistologyDomain
+        """,
+        {
+            "qzx_histology": f"""
+                from pathlib import Path
+                from ssl_domains import TextDomain
+
+                Path({str(imported)!r}).touch()
+
+                class HistologyDomain(TextDomain):
+                    name = "qzxhisto"
+                    description = "A plugin whose package must not be imported."
+                    default_recipe = "mlm"
+            """
+        },
+    )
+    preset = tmp_path / "preset"
+    shutil.copytree(pretrained_run / "preset", preset)
+    config = json.loads((preset / "config.json").read_text())
+    config.update(module="qzx_histology.backbones", registered_name="qzx_histology>QzxBackbone")
+    (preset / "config.json").write_text(json.dumps(config))
+    env = {"PYTHONPATH": str(root), "SSL_DOMAINS_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    result = run_cli("finetune", str(preset), "--run-dir", str(tmp_path / "ft"), env=env)
+    assert result.returncode == 2 and "Traceback" not in result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert "qzx_histology.backbones.BertBackbone" in line and "not an enabled plugin" in line
+    assert not imported.exists()

@@ -1,6 +1,8 @@
+import json
+
 import pytest
 from conftest import run_cli
-from plugin_fixtures import broken_plugins
+from plugin_fixtures import broken_plugins, write_distribution
 
 from ssl_domains.errors import UserError
 from ssl_domains.plugin.recipe import Recipe
@@ -85,3 +87,54 @@ def test_a_third_party_task_is_found_through_its_entry_point_and_resolves(tmp_pa
         resolve_task("clause-effect", "audio", plugins=registry)
     cls = task_class("clause-effect", registry)
     assert cls.__name__ == "ClauseEffect" and cls.modality == "text"
+
+
+def twin_distributions(root):
+    """Two distributions that both register a domain called `twin`."""
+    for distribution, module in (("alpha-twins", "alpha_twin"), ("beta-twins", "beta_twin")):
+        write_distribution(
+            root,
+            distribution,
+            f"""
+            [ssl_domains.domains]
+            twin = {module}:TwinDomain
+            """,
+            {
+                module: """
+                    from ssl_domains import TextDomain
+
+                    class TwinDomain(TextDomain):
+                        name = "twin"
+                        description = "One of two domains of the same name."
+                        default_recipe = "mlm"
+                """
+            },
+        )
+    return root
+
+
+def test_two_distributions_registering_one_name_conflict_and_neither_is_used(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(twin_distributions(tmp_path)))
+    registry = Registry.discover()
+    twins = [p for p in registry.plugins if p.name == "twin"]
+    assert sorted(p.distribution for p in twins) == ["alpha-twins", "beta-twins"]
+    assert all(p.conflict and not p.ok for p in twins) and "twin" not in registry.domains
+    with pytest.raises(UserError, match="alpha-twins 0.1 and beta-twins 0.1; uninstall one"):
+        registry.domain("twin")
+    monkeypatch.setenv("SSL_DOMAINS_PLUGINS", "alpha-twins")  # the other one is disabled
+    chosen = Registry.discover()
+    assert chosen.plugin("domain", "twin").distribution == "alpha-twins" and not chosen.conflicts
+
+
+def test_cli_lists_a_conflict_and_refuses_the_name_with_one_line_and_exit_2(tmp_path):
+    env = {"PYTHONPATH": str(twin_distributions(tmp_path))}
+    listed = run_cli("plugins", "list", "--json", env=env)
+    rows = [r for r in json.loads(listed.stdout) if r["name"] == "twin"]
+    assert [r["status"] for r in rows] == ["conflict", "conflict"]
+    assert "also registered by beta-twins 0.1" in rows[0]["reason"]
+    table = run_cli("plugins", "list", env=env)
+    assert table.returncode == 0 and "conflict: domain 'twin' of alpha-twins" in table.stdout
+    shown = run_cli("domains", "show", "twin", env=env)
+    assert shown.returncode == 2 and "Traceback" not in shown.output
+    (line,) = shown.stderr.strip().splitlines()
+    assert "alpha-twins 0.1 and beta-twins 0.1" in line

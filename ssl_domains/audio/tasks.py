@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from ssl_domains.data.labeled_set import LabeledSet
-from ssl_domains.tasks.base import SAMPLES_FILE
+from ssl_domains.tasks.base import SAMPLES_FILE, all_rows, indexed_batches
 from ssl_domains.text.tasks.classification import Classification
 
 MAX_SECONDS = 10.0
@@ -107,11 +107,24 @@ class AudioClassification(Classification):
 
         return [padded_batch(self.waves(data.subset(range(min(count, len(data))))))]
 
-    def save(self, directory, model, info):
-        """Also keep the sample rows' waveforms, so an export can be checked anywhere."""
-        samples = LabeledSet(info["data"], info["samples"])
-        np.savez(directory / SAMPLES_FILE, *self.waves(samples))
-        super().save(directory, model, info)
+    def synthetic_samples(self, count=8):
+        """Tones in noise from half a second to two, cleaned as recordings are (trimmed,
+        loudness-normalised), so the Keras and the served paths see the same audio."""
+        rate = self.domain.sample_rate
+        rng = np.random.default_rng(0)
+        waves = []
+        for seconds in np.linspace(0.5, 2.0, count):
+            t = np.arange(int(seconds * rate)) / rate
+            tone = 0.3 * np.sin(2 * np.pi * rng.uniform(100, 1000) * t)
+            wave = (tone + rng.normal(0, 0.05, t.size)).astype("float32")
+            cleaned = self.domain.clean(wave, Counter())
+            waves.append(cleaned if cleaned is not None else wave)
+        return {"audio": waves}
+
+    def keep_samples(self, directory):
+        """The synthetic waveforms go to `SAMPLES_FILE`; `task.json` records none."""
+        np.savez(directory / SAMPLES_FILE, *self.synthetic_samples()["audio"])
+        return {}
 
 
 @keras.saving.register_keras_serializable(package="ssl_domains")
@@ -176,12 +189,9 @@ class CTCRecognition(AudioClassification):
 
     def dataset(self, data, batch_size, training=False, seed=0, class_weights=None):
         targets, _ = self.targets(data)
-        rows = tf.data.Dataset.zip(
-            (self.features(data), tf.data.Dataset.from_tensor_slices(targets))
-        )
-        if training:
-            rows = rows.shuffle(len(data), seed=seed)
-        return rows.batch(batch_size).map(lambda w, y: (self.featurize(w), y)).prefetch(2)
+        table = (all_rows(self.features(data), len(data)), targets)
+        batches = indexed_batches(table, len(data), batch_size, training, seed)
+        return batches.map(lambda w, y: (self.featurize(w), y)).prefetch(2)
 
     def greedy(self, probabilities: np.ndarray) -> list[str]:
         texts = []

@@ -11,6 +11,7 @@ in one graph. After writing, the SavedModel is reloaded with plain
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 import time
@@ -72,9 +73,13 @@ def export(source: str | Path, fmt: str, out: str | Path) -> ExportResult:
         return ExportResult(out, fmt, time.perf_counter() - started)
     if fmt == "keras":
         out.mkdir(parents=True, exist_ok=True)
-        for name in (MODEL_FILE, TASK_FILE):
-            shutil.copy2(Path(source) / name, out / name)
+        shutil.copy2(Path(source) / MODEL_FILE, out / MODEL_FILE)
         shutil.copytree(Path(source) / "preset", out / "preset")
+        # Samples are made up anew: a run fine-tuned before they were synthetic kept
+        # labeled rows in its task.json, and an export must not carry them on.
+        meta = json.loads((Path(source) / TASK_FILE).read_text())
+        meta["samples"] = task.keep_samples(out)
+        (out / TASK_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         return ExportResult(out, fmt, time.perf_counter() - started)
     model = with_policy(model, FLOAT32)  # model.keras records the run's policy
     data = sample_rows(task, source)
@@ -121,9 +126,8 @@ def write_saved_model(task, model, out: Path, data) -> None:
 
 
 def sample_rows(task, source):
-    """The validation rows fine-tuning kept, to compare the two models on."""
-    import json
-
+    """The synthetic inputs fine-tuning kept (`Task.keep_samples`), to compare the two
+    models on (a run from before they were synthetic kept validation rows)."""
     from ssl_domains.data.labeled_set import LabeledSet
     from ssl_domains.tasks.base import SAMPLES_FILE, TASK_FILE
 

@@ -105,9 +105,21 @@ class ImageClassification(Classification):
     def sample_inputs(self, data, count=8):
         return [self.encoded(data.subset(range(min(count, len(data)))))]
 
-    def save(self, directory, model, info):
-        """Also keep the sample rows' encoded images, so an export can be checked anywhere."""
-        samples = LabeledSet(info["data"], info["samples"])
-        encoded = [np.frombuffer(b, np.uint8) for b in self.encoded(samples)]
+    def synthetic_samples(self, count=8):
+        """Random PNG images, square and not, smaller and larger than `image_size`, so
+        resizing and cropping are checked too."""
+        from ssl_domains.image.reading import png_bytes
+
+        rng = np.random.default_rng(0)
+        images = []
+        for i in range(count):
+            height, width = (self.size // 2 + 3 * i, self.size + 5 * (count - i))
+            pixels = rng.integers(0, 256, (height, width, self.channels), dtype=np.uint8)
+            images.append(png_bytes(pixels))
+        return {"image": images}
+
+    def keep_samples(self, directory):
+        """The synthetic images go to `SAMPLES_FILE` as PNG bytes; `task.json` records none."""
+        encoded = [np.frombuffer(b, np.uint8) for b in self.synthetic_samples()["image"]]
         np.savez(directory / SAMPLES_FILE, *encoded)
-        super().save(directory, model, info)
+        return {}

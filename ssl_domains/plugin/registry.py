@@ -8,11 +8,17 @@ and never breaks the CLI.
 For reproducible runs, two environment variables narrow what loads:
 `SSL_DOMAINS_PLUGINS=a,b` loads only these third-party plugins (by plugin or
 distribution name) besides the first-party ones, and
-`SSL_DOMAINS_DISABLE_PLUGIN_AUTOLOAD=1` loads first-party plugins only.
+`SSL_DOMAINS_DISABLE_PLUGIN_AUTOLOAD=1` loads first-party plugins only. A disabled
+plugin's package is never imported, not even for a preset that names its classes.
+
+Two plugins of one kind and name (two distributions that both register domain
+`claims`) are a conflict: both are listed as such and neither is used, since which
+one would win is an accident of installation order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 import os
@@ -48,16 +54,25 @@ class Plugin:
     obj: Any = None
     error: str | None = None
     disabled: str | None = None
+    conflict: str | None = None  # which other distributions register the same name
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.disabled is None
+        return self.error is None and self.disabled is None and self.conflict is None
 
     @property
     def status(self) -> str:
         if self.disabled:
             return f"disabled ({self.disabled})"
+        if self.conflict:
+            return f"conflict: {self.conflict}"
         return "ok" if self.error is None else f"broken: {self.error}"
+
+    @property
+    def package(self) -> str:
+        """The top-level package of the entry point's module (`insurer` of
+        `insurer.domains:ClaimsDomain`)."""
+        return self.target.partition(":")[0].split(".")[0]
 
     @property
     def origin(self) -> str:
@@ -125,16 +140,35 @@ def _load(kind: str, ep: EntryPoint) -> Plugin:
     return Plugin(**meta, obj=None if reason else obj, error=reason)
 
 
+def _mark_conflicts(plugins: list[Plugin]) -> list[Plugin]:
+    """`plugins`, those that share a kind and a name with another enabled one marked
+    with the distributions they clash with (a disabled plugin clashes with nothing)."""
+    providers: dict[tuple[str, str], list[int]] = {}
+    for i, p in enumerate(plugins):
+        if p.disabled is None:
+            providers.setdefault((p.kind, p.name), []).append(i)
+    marked = []
+    for i, p in enumerate(plugins):
+        rivals = [plugins[j] for j in providers.get((p.kind, p.name), []) if j != i]
+        if rivals and p.disabled is None:
+            others = ", ".join(f"{r.distribution} {r.version} ({r.target})" for r in rivals)
+            p = dataclasses.replace(p, conflict=f"also registered by {others}")
+        marked.append(p)
+    return marked
+
+
 class Registry:
     """The domains and recipes installed in this environment."""
 
     def __init__(self, plugins: list[Plugin]):
+        plugins = _mark_conflicts(plugins)
         self.plugins = plugins
         self.domains = {p.name: p for p in plugins if p.kind == "domain" and p.ok}
         self.recipes = {p.name: p for p in plugins if p.kind == "recipe" and p.ok}
         self.tasks = {p.name: p for p in plugins if p.kind == "task" and p.ok}
         self.broken = [p for p in plugins if p.error is not None]
         self.disabled = [p for p in plugins if p.disabled is not None]
+        self.conflicts = [p for p in plugins if p.conflict is not None]
 
     def task_entries(self) -> list[TaskEntry]:
         """The tasks' entries, text first, then by modality and name."""
@@ -143,8 +177,10 @@ class Registry:
 
     @property
     def trusted_packages(self) -> frozenset[str]:
-        """Top-level packages whose modules a preset may name: ours and the plugins'."""
-        return frozenset({"ssl_domains"} | {p.target.split(".")[0] for p in self.plugins})
+        """Top-level packages whose modules a preset may name: ours and the plugins'
+        the environment did not disable (a disabled plugin is never imported)."""
+        enabled = {p.package for p in self.plugins if p.disabled is None}
+        return frozenset({"ssl_domains"} | enabled)
 
     @classmethod
     def discover(cls) -> Registry:
@@ -161,6 +197,13 @@ class Registry:
         table = self._table(kind)
         if name in table:
             return table[name].obj
+        rivals = [p for p in self.plugins if p.kind == kind and p.name == name and p.conflict]
+        if rivals:
+            providers = " and ".join(f"{p.distribution} {p.version}" for p in rivals)
+            raise UserError(
+                f"{kind} {name!r} is registered by more than one distribution, {providers}; "
+                "uninstall one (`ssl-domains plugins list` shows both)"
+            )
         for p in self.plugins:
             if p.kind == kind and p.name == name and not p.ok:
                 raise UserError(f"{kind} {name!r} is installed but {p.status}")

@@ -26,22 +26,42 @@ from ssl_domains.text.normalizer import TextNormalizer
 META_FILE = "ssl_domains.json"
 
 
+KERAS_PACKAGES = ("keras", "keras_hub", "keras_nlp", "keras_cv")  # Keras imports these itself
+# The preset files `Encoder.load` deserialises: backbone, tokenizer, converters.
+LOADED_FILES = ("config.json", "tokenizer.json", "image_converter.json", "audio_converter.json")
+
+
 def register_classes(location: str, trusted: Collection[str] = ("ssl_domains",)) -> None:
-    """Import the module that defines a preset's backbone class, so Keras knows it.
+    """Import the modules that define a preset's classes (backbone, tokenizer,
+    converter), so Keras knows them.
 
     Only modules of the `trusted` top-level packages are imported (the callers pass
-    `Registry.trusted_packages`: ssl-domains and the installed plugins); a preset
-    naming anything else loads as keras-hub would load it.
+    `Registry.trusted_packages`: ssl-domains and the plugins the environment did not
+    disable). A class of any other package that Keras does not already know stops
+    with one line instead of Keras's traceback: importing it would run code that
+    `SSL_DOMAINS_DISABLE_PLUGIN_AUTOLOAD` or `SSL_DOMAINS_PLUGINS` switched off.
     """
     import importlib
 
-    path = Path(location) / "config.json"
-    module = json.loads(path.read_text()).get("module", "") if path.is_file() else ""
-    if module.split(".")[0] in trusted:
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            pass  # keras-hub reports the missing class with its own message
+    for path in (Path(location) / name for name in LOADED_FILES):
+        if not path.is_file():
+            continue
+        config = json.loads(path.read_text())
+        module = config.get("module", "") if isinstance(config, dict) else ""
+        package = module.split(".")[0]
+        if not module or package in KERAS_PACKAGES:
+            continue
+        if package in trusted:
+            try:
+                importlib.import_module(module)
+            except ImportError:
+                pass  # keras-hub reports the missing class with its own message
+        elif keras.saving.get_registered_object(config.get("registered_name", "")) is None:
+            raise UserError(
+                f"{location}: {path.name} names {module}.{config.get('class_name')}, and "
+                f"{package!r} is not an enabled plugin's package, so it is not imported "
+                "(`ssl-domains plugins list --all` shows what is disabled)"
+            )
 
 
 @dataclass
@@ -116,6 +136,8 @@ class Encoder:
             backbone = keras_hub.models.Backbone.from_preset(location)
         except (ValueError, FileNotFoundError, OSError, KeyError) as error:
             hint = ""
+            if not Path(location).is_dir():  # a handle: its download may be what failed
+                hint = " (a remote preset: loading it needs the network)"
             if hugging_face is not None:
                 hint = (
                     f" (a Hugging Face {hugging_face['model_type']!r} checkpoint; keras-hub "

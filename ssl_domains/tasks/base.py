@@ -69,6 +69,11 @@ class Task:
         """Training targets and per-row weights (None: all rows weigh the same)."""
         raise NotImplementedError
 
+    def class_counts(self, data: LabeledSet) -> np.ndarray:
+        """How often each class occurs in `data`, in label-id order: what `--class-weights`
+        balances. A row counts once here; a tagger counts every tag (it weighs tokens)."""
+        return self.targets(data)[0].sum(axis=0)
+
     def featurize(self, inputs):
         """Batched raw inputs -> the backbone's input dict, in TensorFlow ops."""
         raise NotImplementedError
@@ -87,14 +92,10 @@ class Task:
             weights = per_row if weights is None else weights * per_row[:, None]
         if weights is None:
             weights = np.ones(len(data), "float32")
-        rows = tf.data.Dataset.zip(
-            (self.features(data), tf.data.Dataset.from_tensor_slices((targets, weights)))
-        )
-        if training:
-            rows = rows.shuffle(len(data), seed=seed)
-        batches = rows.batch(batch_size)
+        table = (all_rows(self.features(data), len(data)), targets, weights)
+        batches = indexed_batches(table, len(data), batch_size, training, seed)
         return batches.map(
-            lambda x, yw: (self.featurize(x), yw[0], yw[1]), num_parallel_calls=tf.data.AUTOTUNE
+            lambda x, y, w: (self.featurize(x), y, w), num_parallel_calls=tf.data.AUTOTUNE
         ).prefetch(tf.data.AUTOTUNE)
 
     def inputs_only(self, data: LabeledSet, batch_size: int = 64) -> tf.data.Dataset:
@@ -152,6 +153,19 @@ class Task:
         """A few raw inputs to check an export against the Keras model."""
         raise NotImplementedError
 
+    def synthetic_samples(self, count: int = 8) -> dict[str, list[Any]]:
+        """`count` made-up inputs, by role (`{"text": [...]}`), for the parity check of
+        an export. Never rows of the labeled set: a run directory and every export
+        keep these, and labeled rows (patient notes, code with secrets) must not
+        outlive the run that trained on them."""
+        raise NotImplementedError
+
+    def keep_samples(self, directory: Path) -> dict[str, list[Any]]:
+        """Store the synthetic samples an export is checked on; return what `task.json`
+        records of them. Tasks whose inputs are not JSON (waveforms, images) write
+        them to `SAMPLES_FILE` in `directory` and record nothing."""
+        return self.synthetic_samples()
+
     # -- saving ---------------------------------------------------------------------
 
     def save(self, directory: Path, model: keras.Model, info: dict[str, Any]) -> None:
@@ -162,7 +176,38 @@ class Task:
             model.save(directory / MODEL_FILE)
         self.encoder.save(directory / "preset")
         meta = {"task": self.name, "labels": self.labels, **info}
+        meta["samples"] = self.keep_samples(directory)  # synthetic: no labeled row is kept
         (directory / TASK_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def all_rows(features: tf.data.Dataset, count: int):
+    """Every element of `features` as one batch: a tensor, ragged where rows differ in
+    length, or a tuple of them (text pairs)."""
+    return features.ragged_batch(count).get_single_element()
+
+
+def indexed_batches(table, count: int, batch_size: int, training: bool, seed: int):
+    """Batches of `table`'s rows (a structure of tensors, a row per index of axis 0),
+    gathered by a batch of row numbers.
+
+    Training batches are endless and full (`min(batch_size, count)` rows), reshuffled
+    each pass, as pretraining's are: every step weighs its rows alike, so the logged
+    window means are exact, and shapes stay static (one compilation on JAX). A pass
+    ends inside a batch when `batch_size` does not divide `count`.
+
+    Only row numbers pass through tf.data's shuffle and batch buffers. A checkpoint of
+    the training position saves those buffers, and buffers of rows would put labeled
+    text into every checkpoint before redaction (it runs later, in the graph).
+    """
+    order = tf.data.Dataset.range(count)
+    if training:
+        order = order.shuffle(count, seed=seed).repeat()
+        batches = order.batch(min(batch_size, count), drop_remainder=True)
+    else:
+        batches = order.batch(batch_size)
+    return batches.map(
+        lambda ids: tf.nest.map_structure(lambda column: tf.gather(column, ids), table)
+    )
 
 
 def real_positions(inputs, outputs):

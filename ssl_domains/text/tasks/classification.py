@@ -124,6 +124,11 @@ class Classification(Task):
     def sample_inputs(self, data, count=8):
         return [data.columns["text"][:count]]
 
+    def synthetic_samples(self, count=8):
+        from ssl_domains.text.tasks.synthetic import synthetic_texts
+
+        return {"text": synthetic_texts(self.encoder, count)}
+
 
 class PairClassification(Classification):
     """Two texts -> one of a few classes (`text_a,text_b,label` rows): entailment,
@@ -148,3 +153,11 @@ class PairClassification(Classification):
 
     def sample_inputs(self, data, count=8):
         return [data.columns["text_a"][:count], data.columns["text_b"][:count]]
+
+    def synthetic_samples(self, count=8):
+        from ssl_domains.text.tasks.synthetic import synthetic_texts
+
+        return {
+            "text_a": synthetic_texts(self.encoder, count, seed=0),
+            "text_b": synthetic_texts(self.encoder, count, seed=1)[::-1],  # long with short
+        }

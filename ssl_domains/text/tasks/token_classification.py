@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from ssl_domains.data.labeled_set import LabeledSet, class_names
-from ssl_domains.tasks.base import Task
+from ssl_domains.tasks.base import Task, all_rows, indexed_batches
 from ssl_domains.text.tasks.classification import label_ids
 
 
@@ -63,6 +63,8 @@ class TokenClassification(Task):
         tokenizer, length = self.encoder.tokenizer, self.encoder.sequence_length
         words = words.with_flat_values(self.encoder.normalize(words.flat_values))
         pieces = tokenizer(words)  # [batch, words, pieces]
+        if isinstance(pieces, list):  # keras-hub hands eager callers (export, predict) lists
+            pieces = tf.ragged.constant(pieces, dtype=tf.int32, ragged_rank=2)
         if isinstance(pieces, tf.Tensor):
             pieces = tf.RaggedTensor.from_tensor(pieces)
         per_word = pieces.row_lengths(axis=2)
@@ -89,20 +91,32 @@ class TokenClassification(Task):
             k: v for k, v in x.items() if k in self.encoder.backbone.input or k == "word_positions"
         }, visible
 
+    def class_counts(self, data):
+        """Every tag a word the model sees carries (the first `max_words` of a row)."""
+        ids = [label_ids(t[: self.max_words], self.labels, data.path) for t in data.columns["tags"]]
+        flat = np.concatenate(ids) if ids else np.zeros(0, "int32")
+        return np.bincount(flat, minlength=len(self.labels)).astype("float32")
+
     def dataset(self, data, batch_size, training=False, seed=0, class_weights=None):
+        """Batches `(inputs, tag ids, weights)`: a word's weight is its tag's class weight
+        (1 without `class_weights`), and 0 where no word is (padding, words cut off by
+        the sequence length, words with no piece), so those never count."""
         tags = tf.ragged.constant(
             [label_ids(t, self.labels, data.path).tolist() for t in data.columns["tags"]]
         )
-        rows = tf.data.Dataset.zip((self.features(data), tf.data.Dataset.from_tensor_slices(tags)))
-        if training:
-            rows = rows.shuffle(len(data), seed=seed)
+        table = (all_rows(self.features(data), len(data)), tags)
+        batches = indexed_batches(table, len(data), batch_size, training, seed)
+        per_tag = [
+            class_weights.get(i, 0.0) if class_weights else 1.0 for i in range(len(self.labels))
+        ]
+        tag_weights = tf.constant(per_tag, tf.float32)
 
         def to_batch(words, tag_ids):
             x, visible = self.featurize(words)
             y = tag_ids[:, : self.max_words].to_tensor(0, shape=[None, self.max_words])
-            return x, y, tf.cast(visible, tf.float32)
+            return x, y, tf.cast(visible, tf.float32) * tf.gather(tag_weights, y)
 
-        return rows.batch(batch_size).map(to_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+        return batches.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
 
     def inputs_only(self, data, batch_size=64):
         return self.features(data).batch(batch_size).map(lambda w: self.featurize(w)[0])
@@ -173,3 +187,8 @@ class TokenClassification(Task):
 
     def sample_inputs(self, data, count=8):
         return [[" ".join(words) for words in data.columns["tokens"][:count]]]
+
+    def synthetic_samples(self, count=8):
+        from ssl_domains.text.tasks.synthetic import synthetic_sentences
+
+        return {"tokens": synthetic_sentences(self.encoder, count)}
