@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ssl_domains.config import resolve_config
+from ssl_domains.errors import UserError
 from ssl_domains.plugin.registry import registry
 
 corpus_app = typer.Typer(
@@ -47,6 +48,8 @@ def inspect(
     from ssl_domains.backend import select_backend
     from ssl_domains.pipelines.pretraining import corpus_files
 
+    if extend_vocab < 0:
+        raise UserError(f"--extend-vocab must not be negative, got {extend_vocab}")
     config = resolve_config(
         registry(), flags={"run.domain": domain, "data.corpus": paths or None}, sets=sets or ()
     )
@@ -85,7 +88,6 @@ def prepare(
     workers: int = typer.Option(
         0,
         "--workers",
-        min=0,
         help="Processes to prepare on (0: every core, when it pays off).",
     ),
     sets: list[str] = typer.Option(
@@ -109,6 +111,8 @@ def prepare(
     from ssl_domains.data.prepared_corpus import Engine, corpus_settings, prepare_into
     from ssl_domains.pipelines.pretraining import corpus_files
 
+    if workers < 0:
+        raise UserError(f"--workers must not be negative, got {workers}")
     plugins = registry()
     config = resolve_config(
         plugins, flags={"run.domain": domain, "data.corpus": paths or None}, sets=sets or ()

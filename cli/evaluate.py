@@ -85,8 +85,17 @@ def evaluate(
     """Probe frozen embeddings with a linear classifier and kNN; compare several sources.
     Image-text models: zero-shot classification from class names and retrieval recall."""
     from ssl_domains.backend import select_backend
+    from ssl_domains.config import BACKENDS
     from ssl_domains.data.labeled_set import read_labeled
+    from ssl_domains.errors import UserError
 
+    # Checked before Keras is imported: a bad --backend would otherwise stick to it.
+    if backend not in BACKENDS:
+        raise UserError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if seeds < 1:
+        raise UserError(f"--seeds must be at least 1, got {seeds}")
+    if shots < 0:
+        raise UserError(f"--shots must not be negative, got {shots}")
     select_backend(backend)
     from ssl_domains.evaluation.probes import as_dict, evaluate_sources
 

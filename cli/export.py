@@ -47,6 +47,8 @@ def predict(
     SavedModels: zero-shot classes of image files among --labels)."""
     from ssl_domains.export.predict import predict as run_predict
 
+    if top < 1:
+        raise UserError(f"--top must be at least 1, got {top}")
     inputs = list(texts or [])
     if file:
         try:

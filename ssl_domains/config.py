@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import numbers
+import os
 import tomllib
 import types
 import typing
@@ -171,6 +174,7 @@ class FinetuneTrainSection(TrainSection):
     # the whole model does (LP-FT, Kumar et al., 2022); -1: 100 with --shots, else 0.
     head_warmup_steps: int = -1
     head_learning_rate: float = 5e-3
+    ranges: typing.ClassVar[dict[str, Range]] = {"head_warmup_steps": (-1, None, False, False)}
 
 
 @dataclass
@@ -219,8 +223,18 @@ def _field_types(obj: Any) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(obj)}
 
 
+def _type_name(kind: Any) -> str:
+    """`int`, `float`, `list[str]`: a type as a user writes it."""
+    return getattr(kind, "__name__", str(kind)) if not typing.get_args(kind) else str(kind)
+
+
 def coerce(value: Any, kind: Any, key: str) -> Any:
-    """Convert a TOML value or a `--set` string to a field's declared type."""
+    """Convert a TOML value or a `--set` string to a field's declared type.
+
+    Strings (from `--set`) are parsed; typed TOML values must already be of the type,
+    or an int where a float goes: `steps = true`, `steps = 2.5` and `text_field = 5`
+    are user errors that name the type expected.
+    """
     origin = typing.get_origin(kind)
     if origin in (typing.Union, types.UnionType):
         kind = next(a for a in typing.get_args(kind) if a is not type(None))
@@ -229,32 +243,67 @@ def coerce(value: Any, kind: Any, key: str) -> Any:
         if origin is list:
             if isinstance(value, str):
                 value = [v.strip() for v in value.split(",") if v.strip()]
+            if not isinstance(value, list | tuple):
+                raise TypeError(value)
             (item,) = typing.get_args(kind) or (str,)
             return [coerce(v, item, key) for v in value]
         if kind is bool:
             if isinstance(value, bool):
                 return value
-            if str(value).lower() in ("true", "1", "yes", "on"):
+            if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
                 return True
-            if str(value).lower() in ("false", "0", "no", "off"):
+            if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
                 return False
             raise ValueError(value)
-        if kind is int and isinstance(value, float) and not value.is_integer():
-            raise ValueError(value)
         if kind in (int, float):
-            return kind(float(value)) if kind is int else float(value)
+            if isinstance(value, bool) or not isinstance(value, (numbers.Real, str)):
+                raise TypeError(value)
+            if isinstance(value, numbers.Integral) or (
+                isinstance(value, str) and value.strip().isdigit()
+            ):
+                return int(value) if kind is int else float(value)
+            number = float(value)
+            if not math.isfinite(number) or (kind is int and not number.is_integer()):
+                raise ValueError(value)
+            return int(number) if kind is int else number
         if kind is str:
-            return str(value)
-    except (TypeError, ValueError):
-        name = getattr(kind, "__name__", str(kind))
-        raise UserError(f"{key} expects {name}, got {value!r}") from None
+            if isinstance(value, os.PathLike):  # from Python callers; TOML has no paths
+                return os.fspath(value)
+            if not isinstance(value, str):
+                raise TypeError(value)
+            return value
+    except (TypeError, ValueError, OverflowError):
+        got = "true" if value is True else "false" if value is False else repr(value)
+        raise UserError(f"{key} expects {_type_name(kind)}, got {got}") from None
     return value
 
 
-def _unknown_key(key: str, known: list[str]) -> UserError:
-    close = difflib.get_close_matches(key, known, n=1)
-    hint = f"; did you mean {close[0]}?" if close else ""
-    return UserError(f"unknown config key {key!r}{hint}")
+def _unknown_key(config: Sections, key: str) -> UserError:
+    """Name the section, and the nearest key (or section) that exists."""
+    section_name, _, name = key.partition(".")
+    sections = [f.name for f in dataclasses.fields(config) if getattr(config, f.name) is not None]
+    if section_name not in sections:
+        close = difflib.get_close_matches(section_name, sections, n=1)
+        hint = f"did you mean [{close[0]}]?" if close else f"sections: {', '.join(sections)}"
+        if not name:
+            return UserError(f"unknown config key {key!r}: not a section; {hint}")
+        return UserError(f"unknown config key {key!r}: no section [{section_name}]; {hint}")
+    names = list(_field_types(getattr(config, section_name)))
+    if not name:
+        return UserError(f"config section [{section_name}] must be a table of keys, not a value")
+    head = name.split(".")[0]
+    if "." in name and head in names:
+        value = f"{section_name}.{head}"
+        return UserError(f"unknown config key {key!r}: {value} is a value, not a table")
+    where = f"unknown config key {key!r} in [{section_name}]"
+    hints = getattr(config, "hints", {})
+    if not names:
+        more = f" (see `{hints[section_name]}`)" if section_name in hints else ""
+        return UserError(f"{where}: this section takes no keys here{more}")
+    close = difflib.get_close_matches(name, names, n=1)
+    if close:
+        return UserError(f"{where}; did you mean {section_name}.{close[0]}?")
+    return UserError(f"{where}; its keys: {', '.join(names)}")
 
 
 def known_keys(config: Sections) -> list[str]:
@@ -273,45 +322,78 @@ def assign(config: Sections, key: str, value: Any) -> None:
     section = getattr(config, section_name) if section_name in sections else None
     types_ = _field_types(section) if dataclasses.is_dataclass(section) else {}
     if name not in types_:
-        raise _unknown_key(key, known_keys(config))
+        raise _unknown_key(config, key)
     value = coerce(value, types_[name], key)
+    validate_field(key, value, section)
     setattr(section, name, value)
-    validate_field(key, value)
 
 
-def validate_field(key: str, value: Any) -> None:
-    """Reject values no run could use, at the moment they are set."""
-    if key == "run.backend" and value not in BACKENDS:
-        raise UserError(f"run.backend must be one of {', '.join(BACKENDS)}, got {value!r}")
-    if (
-        key in ("train.batch_size", "data.seq_len", "train.checkpoint_every", "train.accumulate")
-        and value < 1
-    ):
-        raise UserError(f"{key} must be at least 1, got {value}")
-    if (
-        key
-        in (
-            "train.steps",
-            "train.epochs",
-            "train.stop_at",
-            "train.head_warmup_steps",
-            "model.extend_vocabulary",
-        )
-        and value < 0
-    ):
-        raise UserError(f"{key} must not be negative, got {value}")
-    if key == "data.validation_fraction" and not 0 <= value < 1:
-        raise UserError(f"{key} must be in [0, 1), got {value}")
-    if key.endswith(".precision") and value not in PRECISIONS:
-        raise UserError(f"{key} must be one of {', '.join(PRECISIONS)}, got {value!r}")
-    if key == "run.distribute" and value not in DISTRIBUTIONS:
-        raise UserError(f"run.distribute must be data or model, got {value!r}")
-    if key == "data.txt_mode" and value not in TXT_MODES:
-        raise UserError(f"data.txt_mode must be one of {', '.join(TXT_MODES)}, got {value!r}")
+# Values no run could use, as (low, high, low_open, high_open); None: unbounded.
+Range = tuple[float | None, float | None, bool, bool]
+RANGES: dict[str, Range] = {
+    "run.seed": (0, 2**32 - 1, False, False),  # NumPy's seeds
+    "run.devices": (0, None, False, False),
+    "data.validation_fraction": (0, 1, False, True),
+    "data.shuffle_buffer": (0, None, False, False),
+    "data.seq_len": (1, None, False, False),
+    "data.shots": (0, None, False, False),
+    "model.vocabulary_size": (1, None, False, False),
+    "model.extend_vocabulary": (0, None, False, False),
+    "train.steps": (0, None, False, False),
+    "train.epochs": (0, None, False, False),
+    "train.batch_size": (1, None, False, False),
+    "train.learning_rate": (0, None, False, False),
+    "train.weight_decay": (0, None, False, False),
+    "train.warmup_fraction": (0, 1, False, False),
+    "train.clip_norm": (0, None, False, False),
+    "train.checkpoint_every": (1, None, False, False),
+    "train.log_every": (1, None, False, False),
+    "train.accumulate": (1, None, False, False),
+    "train.stop_at": (0, None, False, False),
+    "train.head_warmup_steps": (0, None, False, False),
+    "train.patience": (0, None, False, False),
+    "train.layer_decay": (0, 1, True, False),
+    "train.head_learning_rate": (0, None, True, False),
+}
+CHOICES: dict[str, tuple[str, ...]] = {
+    "run.backend": BACKENDS,
+    "run.precision": tuple(PRECISIONS),
+    "run.distribute": DISTRIBUTIONS,
+    "data.txt_mode": TXT_MODES,
+}
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _describe(low: float | None, high: float | None, low_open: bool, high_open: bool) -> str:
+    """`be at least 1`, `not be negative`, `be in [0, 1)`: a range as the message says it."""
+    if high is None:
+        if low_open:
+            return f"be above {_number(low)}"
+        return "not be negative" if low == 0 else f"be at least {_number(low)}"
+    bounds = f"{_number(low)}, {_number(high)}"
+    return f"be in {'(' if low_open else '['}{bounds}{')' if high_open else ']'}"
+
+
+def validate_field(key: str, value: Any, section: Any = None) -> None:
+    """Reject values no run could use, at the moment they are set. A section may narrow
+    or widen a range with its own `ranges` (keyed by field name)."""
+    own = getattr(type(section), "ranges", None)
+    bounds = (own if isinstance(own, dict) else {}).get(key.partition(".")[2]) or RANGES.get(key)
+    if bounds is not None and isinstance(value, int | float):
+        low, high, low_open, high_open = bounds
+        below = low is not None and (value <= low if low_open else value < low)
+        above = high is not None and (value >= high if high_open else value > high)
+        if below or above:
+            raise UserError(f"{key} must {_describe(*bounds)}, got {_number(value)}")
+    choices = CHOICES.get(key)
+    if choices is not None and value not in choices:
+        shown = ", ".join(c or '""' for c in choices)
+        raise UserError(f"{key} must be one of {shown}, got {value!r}")
     if key == "run.task" and value:
         check_task(value)  # which modality it needs is known once the source is
-    if key == "train.layer_decay" and not 0 < value <= 1:
-        raise UserError(f"train.layer_decay must be in (0, 1], got {value}")
 
 
 def apply_tree(config: Sections, tree: dict[str, Any]) -> None:
@@ -350,6 +432,10 @@ def resolve_config(
     registry.check_pair(domain_cls, recipe_cls)
 
     config = RunConfig(recipe=recipe_cls.Config(), domain=domain_cls.Config())
+    config.hints = {
+        "recipe": f"ssl-domains recipes show {recipe_cls.name}",
+        "domain": f"ssl-domains domains show {domain_cls.name}",
+    }
     plugin_defaults = [flatten(recipe_cls.defaults), flatten(domain_cls.defaults)]
     if last("model.source"):
         # Plugins tune their learning rates for fresh models of their size; a model
@@ -364,4 +450,11 @@ def resolve_config(
     for options in (config.recipe, config.domain):
         if hasattr(options, "validate"):
             options.validate()
+    sizes = getattr(recipe_cls, "sizes", None)
+    fresh = not (config.model.source or config.model.image_source)
+    if fresh and sizes and config.model.size not in sizes:
+        raise UserError(
+            f"model.size must be one of {', '.join(sizes)} for {recipe_cls.name}, "
+            f"got {config.model.size!r}"
+        )
     return config

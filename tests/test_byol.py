@@ -104,7 +104,7 @@ def test_evaluate_compares_with_mismatched_images_and_a_spread_embedding():
     for label, (metric, baseline) in recipe.comparisons.items():
         assert np.isfinite(scores[metric]) and np.isfinite(scores[baseline]), label
     assert scores["spread_std"] == pytest.approx(1 / np.sqrt(128))
-    assert 0 <= scores["byol_loss"] <= 8 and -1 <= scores["view_cosine"] <= 1
+    assert abs(scores["byol_loss"] - scores["mismatched_loss"]) < 0.1  # untrained; seen <= 0.014
 
 
 LEARN = """

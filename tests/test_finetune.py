@@ -136,7 +136,10 @@ def test_predict_reads_a_run_and_a_savedmodel(exported):
     for source in (root / "ft", root / "serving" / "1"):
         result = run_cli("predict", str(source), "Acme rose the market said.")
         assert result.returncode == 0, result.output
-        assert "up" in result.stdout
+        # The row of the input: its predicted label, then the classes by probability.
+        row = next(line for line in result.stdout.splitlines() if "Acme rose" in line)
+        cells = [cell.strip() for cell in row.strip("│ ").split("│")]
+        assert cells[1] == "up" and cells[2].startswith("up "), row
 
 
 def test_keras_and_preset_exports_load_back(tmp_path, exported):

@@ -55,4 +55,7 @@ def test_evaluate_compares_sources_side_by_side(tmp_path, pretrained_run, labele
 
     scores = json.loads((tmp_path / "scores.json").read_text())
     assert [s["source"] for s in scores] == [str(pretrained_run), f"random:{pretrained_run}"]
-    assert all(0 <= s["linear_accuracy"]["mean"] <= 1 for s in scores)
+    # Two classes told apart by one verb: 8 shots each put both probes well past the
+    # majority class (131 of 240, 0.55); measured means of 2 seeds 0.79 (pretrained) and
+    # 0.82 (random init), no single seed below 0.68.
+    assert all(s["linear_accuracy"]["mean"] > 0.65 for s in scores), scores

@@ -108,7 +108,12 @@ def test_evaluate_reports_accuracy_and_loss_next_to_chance(built):
     chance = (16 / 15 + 4 / 7) / 20
     assert scores["chance_accuracy"] == pytest.approx(chance)
     assert scores["chance_loss"] == pytest.approx((16 * math.log(15) + 4 * math.log(7)) / 20)
-    assert 0 <= scores["contrastive_accuracy"] <= 1
+    # 40 queries (two views of 20 images), each right or wrong; an untrained ResNet
+    # already finds the other view of a grating well above chance (0.082): measured
+    # 0.30, 0.25 and 0.45 for seeds 0 to 2, so twice chance leaves a margin.
+    accuracy = scores["contrastive_accuracy"]
+    assert accuracy * 40 == pytest.approx(round(accuracy * 40), abs=1e-4)
+    assert accuracy > 2 * chance, accuracy
     assert abs(scores["contrastive_loss"] - scores["chance_loss"]) < 0.5
 
 

@@ -21,6 +21,11 @@ NANO = [
 ]
 
 
+# Codebook perplexity below this means the quantizer has all but collapsed (see
+# test_pretraining_logs_codebook_perplexity_and_beats_chance).
+COLLAPSE_FLOOR = 16
+
+
 def final(run_dir):
     return next(m for m in metrics(run_dir) if m.get("final"))
 
@@ -66,7 +71,9 @@ def test_a_corrupt_wav_in_the_corpus_is_skipped_and_reported(speech_run):
 def test_pretraining_logs_codebook_perplexity_and_beats_chance(speech_run):
     run, _ = speech_run
     logged = [m["perplexity"] for m in metrics(run) if "perplexity" in m and "loss" in m]
-    assert len(logged) == 6 and all(1 <= p <= 2 * 32 for p in logged)  # G=2 codebooks of 32
+    # G=2 codebooks of 32: 64 if every entry is used alike, 2 if each group collapses to
+    # one code. The floor, 16, is 8x collapse; measured 44 to 58 from step 10 to 60.
+    assert len(logged) == 6 and all(COLLAPSE_FLOOR < p <= 2 * 32 for p in logged), logged
     scores = final(run)
     # The true quantized target scores above every distractor far more often than chance.
     assert scores["contrastive_accuracy"] > 1.5 * scores["chance_accuracy"]
@@ -94,10 +101,12 @@ def test_wav2vec2_trains_on_jax_and_pytorch(tmp_path, other):
     logged = [m for m in metrics(run) if "loss" in m]
     assert np.isfinite([m["loss"] for m in logged]).all()
     assert logged[-1]["loss"] < logged[0]["loss"] - 0.1  # the whole objective improves
-    # The contrastive part starts at chance, ln(1 + K) for K=20 distractors, and leaves it
-    # only slowly (the TensorFlow run above shows it past chance after 60 steps).
-    assert logged[-1]["contrastive_loss"] < np.log(21) + 0.02
-    assert 1 <= final(run)["perplexity"] <= 64
+    # The contrastive part starts at chance (1 in 1 + K for K=20 distractors) and leaves
+    # it slowly: after 40 steps the true target won 2.1x to 2.7x as often as chance on
+    # JAX, 1.7x on PyTorch; TensorFlow 2.3x to 2.5x after 60 (measured, three runs).
+    scores = final(run)
+    assert scores["contrastive_accuracy"] > 1.3 * scores["chance_accuracy"], scores
+    assert COLLAPSE_FLOOR < scores["perplexity"] <= 64, scores
 
 
 @pytest.fixture(scope="module")

@@ -176,11 +176,13 @@ def test_quantizer_is_hard_in_training_too_and_anneals_its_temperature():
     np.testing.assert_allclose(numpy(out["quantized"]), expected, rtol=1e-5, atol=1e-5)
 
 
-def test_code_perplexity_lies_between_one_per_group_and_the_number_of_entries():
+def test_code_perplexity_is_one_per_group_at_collapse_and_a_fresh_quantizer_uses_most_codes():
     quantizer = GumbelVectorQuantizer(num_groups=2, num_vars=16, codevector_dim=32, seed=0)
     out = quantizer(np.random.randn(4, 50, 24).astype("float32"))
     usage = masked_mean(ops.one_hot(out["codes"], 16), np.ones((4, 50), bool))
-    assert 2.0 <= float(numpy(perplexity(usage))) <= 32.0
+    # 2 x 16 entries: 32 when all are used alike, 2 at collapse. A fresh quantizer on
+    # random features measured 26.9 to 30.3 over 20 draws; 16 is 8x collapse.
+    assert 16.0 < float(numpy(perplexity(usage))) <= 32.0
     assert float(numpy(perplexity(np.full((2, 16), 1 / 16)))) == pytest.approx(32.0, rel=1e-4)
     collapsed = np.eye(16)[[0, 0]]
     assert float(numpy(perplexity(collapsed))) == pytest.approx(2.0, rel=1e-4)
