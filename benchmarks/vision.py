@@ -10,10 +10,11 @@ For each recipe (`--recipes`; default all five) this runs, as a user would,
 for S in 5 and 0 (all labels), and prints one markdown table: per encoder, the probe
 accuracies (mean ± std over seeds), the optimizer steps, the images per second (median
 of the logged windows after the first, which includes compilation) and the wall time
-of the pretraining command. Each run has its own random-init row (a random encoder of
-its shape, drawn anew per run, and scores move by several points between draws); raw
-pixels appear once. `--finetune` adds a 5-shot fine-tuned column (`ssl-domains finetune RUN
---shots 5 [--random-init]`, seeds 0..N-1).
+of the pretraining command. Each run has its own random-init row: random encoders of
+its shape, one drawn per probe seed and seeded by it (`ssl_domains.evaluation.probes`),
+so the row is a mean over draws, not one draw's luck (a single draw's scores move by
+up to 0.15); raw pixels appear once. `--finetune` adds a 5-shot fine-tuned column
+(`ssl-domains finetune RUN --shots 5 [--random-init]`, seeds 0..N-1).
 
     python benchmarks/vision.py                                   # ~20 min on 2 cores
     python benchmarks/vision.py --recipes byol --set train.steps=50 --seeds 1   # smoke

@@ -77,6 +77,9 @@ class DINOModel(keras.Model):
             over (DINO: 30 of 100-800 epochs).
         center_momentum: of the center's EMA (DINO: 0.9; 1 turns centering off).
         teacher_momentum: the EMA teacher's momentum at step 0 (DINO: 0.996).
+        freeze_last_layer_fraction: share of the run during which no gradient
+            reaches the prototypes (the head's last layer; DINO: its first epoch,
+            `freeze_last_layer`), which keeps them from chasing an untrained head.
         **kwargs: `keras.Model` arguments.
 
     Examples:
@@ -116,6 +119,7 @@ class DINOModel(keras.Model):
         teacher_warmup_fraction: float = 0.3,
         center_momentum: float = 0.9,
         teacher_momentum: float = 0.996,
+        freeze_last_layer_fraction: float = 0.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -131,6 +135,7 @@ class DINOModel(keras.Model):
         self.teacher_warmup_fraction = float(teacher_warmup_fraction)
         self.center_momentum = float(center_momentum)
         self.teacher_momentum = float(teacher_momentum)
+        self.freeze_last_layer_fraction = float(freeze_last_layer_fraction)
         width = int(backbone.output.shape[-1])
         self.head = DINOHead(
             out_dim, hidden_dim, bottleneck_dim, head_layers, head_batch_norm, name="head"
@@ -160,7 +165,14 @@ class DINOModel(keras.Model):
             self.backbone(to_backbone(self.converter, crops), training=training)
         )
         bottleneck = self.head.bottleneck(features, training=training)
-        return bottleneck, self.head.last_layer(bottleneck)
+        return bottleneck, self.head.last_layer(bottleneck, frozen=self.last_layer_frozen())
+
+    def last_layer_frozen(self) -> Tensor:
+        """1.0 while the prototypes get no gradient (the first
+        `freeze_last_layer_fraction` of the run), else 0.0."""
+        step = ops.convert_to_tensor(self.teacher.step)
+        until = self.freeze_last_layer_fraction * ops.convert_to_tensor(self.teacher.total_steps)
+        return ops.cast(step < until, "float32")
 
     def call(self, images: Tensor, training: bool = False) -> dict[str, Tensor]:
         # Crops are the task, not a regulariser: drawn in evaluation as in training.
@@ -239,6 +251,7 @@ class DINOModel(keras.Model):
             teacher_warmup_fraction=self.teacher_warmup_fraction,
             center_momentum=self.center_momentum,
             teacher_momentum=self.teacher_momentum,
+            freeze_last_layer_fraction=self.freeze_last_layer_fraction,
         )
         return config
 

@@ -8,6 +8,9 @@ image's pixels). Then, for several seeds, a stratified
 split is drawn, optionally `shots` labels per class are kept for training, and a
 linear classifier (logistic regression) and a kNN classifier (cosine, k=5) are fit
 on the frozen embeddings and scored on the rest. Every source sees the same splits.
+A `random:` source is drawn anew for each split, its weights seeded by the split's
+seed, so its mean is an expectation over random encoders rather than one draw's
+luck, and the same seeds give the same encoders.
 """
 
 from __future__ import annotations
@@ -39,10 +42,17 @@ class ProbeResult:
         return float(values.mean()), float(values.std())
 
 
-def load_encoder(source: str, domain: str = "", sequence_length: int | None = None, plugins=None):
-    """`source`, or with a `random:` prefix the same architecture freshly initialised,
-    with `domain`'s preprocessing (default: the domain its preset records).
-    `plugins`: the `Registry` that names domains (default: the installed plugins)."""
+def load_encoder(
+    source: str,
+    domain: str = "",
+    sequence_length: int | None = None,
+    plugins=None,
+    seed: int | None = None,
+):
+    """`source`, or with a `random:` prefix the same architecture freshly initialised
+    (`redraw`, with `seed`), with `domain`'s preprocessing (default: the domain its
+    preset records). `plugins`: the `Registry` that names domains (default: the
+    installed plugins)."""
     from ssl_domains.plugin.modality import modality_of
     from ssl_domains.plugin.registry import registry
     from ssl_domains.presets.encoder import Encoder
@@ -59,8 +69,21 @@ def load_encoder(source: str, domain: str = "", sequence_length: int | None = No
         modality_of(adapter).adopt_domain(encoder, adapter(), replace)
     encoder.info["domain"] = domain
     if random_init:
-        encoder.backbone = type(encoder.backbone).from_config(encoder.backbone.get_config())
+        redraw(encoder, seed)
     return encoder
+
+
+def redraw(encoder, seed: int | None = None) -> None:
+    """Replace `encoder.backbone` by a freshly initialised one of the same architecture.
+    `seed` makes the draw repeatable, the same seed the same weights: it goes to
+    `keras.utils.set_random_seed`, which Keras's unseeded initialisers draw from (and
+    which also seeds Python's, NumPy's and the backend's global generators); None
+    draws anew."""
+    import keras
+
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    encoder.backbone = type(encoder.backbone).from_config(encoder.backbone.get_config())
 
 
 def embed(encoder, data: LabeledSet, modality=None, plugins=None, raw=False) -> np.ndarray:
@@ -109,7 +132,9 @@ def evaluate_sources(
 ) -> list[ProbeResult]:
     """Probe each source's frozen embeddings on the same seeded splits of `data`.
 
-    `modality`: the `Modality` whose pooling embeds the rows (default: each source's).
+    A `random:` source is a fresh encoder per split, seeded by the split's seed
+    (`redraw`): its scores average over random draws, not one. `modality`: the
+    `Modality` whose pooling embeds the rows (default: each source's).
 
     Examples:
 
@@ -134,10 +159,13 @@ def evaluate_sources(
         splits.append((train, test))
     results = []
     for source in sources:
-        encoder = load_encoder(source, domain, plugins=plugins)
+        encoder = load_encoder(source, domain, plugins=plugins, seed=0)
         vectors = embed(encoder, data, modality, plugins, raw=source.startswith(RAW_PREFIX))
         result = ProbeResult(source)
-        for train, test in splits:
+        for seed, (train, test) in enumerate(splits):
+            if source.startswith(RANDOM_PREFIX) and seed > 0:  # one draw per split
+                redraw(encoder, seed)
+                vectors = embed(encoder, data, modality, plugins)
             for key, value in score_probes(
                 vectors[train], labels[train], vectors[test], labels[test]
             ).items():

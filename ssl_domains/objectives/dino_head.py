@@ -49,8 +49,14 @@ class WeightNormalizedDense(keras.layers.Layer):
         kernel = ops.convert_to_tensor(self.kernel)
         return kernel / ops.sqrt(ops.maximum(ops.sum(kernel**2, axis=0, keepdims=True), 1e-12))
 
-    def call(self, inputs):
-        return ops.matmul(inputs, ops.cast(self.normalized_kernel(), inputs.dtype))
+    def call(self, inputs, frozen=None):
+        """`frozen`: a float, 1.0 to pass no gradient to the kernel (DINO freezes the
+        last layer early in training), 0.0 or None to train it."""
+        kernel = self.normalized_kernel()
+        if frozen is not None:
+            frozen = ops.cast(frozen, kernel.dtype)
+            kernel = frozen * ops.stop_gradient(kernel) + (1.0 - frozen) * kernel
+        return ops.matmul(inputs, ops.cast(kernel, inputs.dtype))
 
     def compute_output_shape(self, input_shape):
         return (*tuple(input_shape)[:-1], self.units)
