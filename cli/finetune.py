@@ -26,7 +26,7 @@ def column_flags(columns: list[str]) -> dict[str, str]:
 
 def finetune(
     source: str = typer.Argument(
-        ..., help="A run, a preset directory, a keras-hub preset or a Hugging Face directory."
+        None, help="A run, a preset directory, a keras-hub preset or a Hugging Face directory."
     ),
     task: str = typer.Option(
         None,
@@ -72,6 +72,9 @@ def finetune(
     precision: str = typer.Option(None, "--precision", help="fp32, bf16 or fp16."),
     seed: int = typer.Option(None, "--seed"),
     run_dir: Path = typer.Option(None, "--run-dir"),
+    resume: Path = typer.Option(
+        None, "--resume", help="Continue this fine-tuning run from its last checkpoint."
+    ),
     config_file: Path = typer.Option(None, "--config", help="A TOML file of config sections."),
     sets: list[str] = typer.Option(
         None, "--set", help="Override one key, e.g. --set train.patience=8."
@@ -79,14 +82,26 @@ def finetune(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
 ) -> None:
     """Fine-tune a pretrained model on a small labeled set, with early stopping."""
+    from ssl_domains.errors import UserError
+    from ssl_domains.training.run_directory import RunDirectory
+
+    if bool(source) == bool(resume):
+        raise UserError("give a SOURCE to fine-tune, or --resume RUN to continue a run")
+    if resume and config_file:
+        raise UserError("--resume takes its config from the run; drop --config")
+    run = RunDirectory.open(resume) if resume else None
     config = FinetuneConfig()
+    if run:
+        tree = read_toml(run.config_path)
+        tree.get("train", {}).pop("stop_at", None)  # an early stop is not part of the plan
+        apply_tree(config, tree)
     if config_file:
         apply_tree(config, read_toml(config_file))
     flags = {
         "run.source": source,
         "run.task": task,
         "run.domain": domain,
-        "run.backend": backend or os.environ.get("KERAS_BACKEND"),
+        "run.backend": backend or (None if run else os.environ.get("KERAS_BACKEND")),
         "run.seed": seed,
         "run.precision": precision,
         "run.dir": str(run_dir) if run_dir else None,
@@ -110,12 +125,12 @@ def finetune(
     for item in sets or []:
         assign(config, *parse_assignment(item))
     if dry_run:
-        out.print(config.to_toml())
+        out.print(config.to_toml(), markup=False, highlight=False)  # `[run]` is no markup
         return
 
     from ssl_domains.pipelines.finetuning import finetune as run_finetuning
 
-    print_result(run_finetuning(config))
+    print_result(run_finetuning(config, resume=run))
 
 
 def print_result(result) -> None:

@@ -204,3 +204,32 @@ def test_sigterm_saves_the_step_it_was_on_and_resume_loses_no_step(tmp_path, sma
     assert steps == list(range(1, 41))  # every step logged once
     assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["final"]
     assert np.isfinite(metrics(run)[-1]["masked_accuracy"])
+
+
+@pytest.mark.slow
+def test_an_interrupted_fine_tuning_resumes_to_the_report_of_an_uninterrupted_one(
+    tmp_path, pretrained_run, labeled_files
+):
+    data = labeled_files["classification"]
+    args = ["finetune", str(pretrained_run), "--data", str(data), "--epochs", "4"]
+    args += ["--seq-len", "32", "--batch-size", "16", "--learning-rate", "3e-3"]
+    args += ["--set", "train.log_every=1"]  # windows of one step: comparable across a cut
+    straight = run_cli(*args, "--run-dir", str(tmp_path / "straight"))
+    assert straight.returncode == 0, straight.output
+    # Stopped in the middle of an epoch, which the resumed run finishes and judges whole.
+    cut = run_cli(*args, "--run-dir", str(tmp_path / "cut"), "--set", "train.stop_at=5")
+    assert cut.returncode == 0, cut.output
+    resumed = run_cli("finetune", "--resume", str(tmp_path / "cut"))
+    assert resumed.returncode == 0, resumed.output
+    assert "resuming from step 5" in resumed.stderr
+
+    def report(run):
+        return json.loads((run / "report.json").read_text())
+
+    expected, got = report(tmp_path / "straight"), report(tmp_path / "cut")
+    assert got["accuracy"] == pytest.approx(expected["accuracy"], abs=1e-6)
+    assert got["macro_f1"] == pytest.approx(expected["macro_f1"], abs=1e-6)
+    losses = [m for m in metrics(tmp_path / "cut") if "loss" in m]
+    assert [m["step"] for m in losses] == sorted({m["step"] for m in losses})
+    reference = [m["loss"] for m in metrics(tmp_path / "straight") if "loss" in m]
+    assert [m["loss"] for m in losses] == pytest.approx(reference, rel=1e-4)

@@ -21,9 +21,10 @@ def regression(n=64, nan_after=None):
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(8)
 
 
-def model():
+def model(dropout=0.0):
     keras.utils.set_random_seed(0)
-    return keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    layers = [keras.layers.Dropout(dropout)] if dropout else []
+    return keras.Sequential([keras.Input((4,)), *layers, keras.layers.Dense(1)])
 
 
 def trainer(tmp_path, **train):
@@ -50,24 +51,34 @@ def test_fit_reaches_the_step_count_checkpoints_and_lowers_the_loss(tmp_path):
     assert np.mean(losses[-8:]) < np.mean(losses[:8]) / 10
 
 
-def test_resume_continues_from_last_step_with_optimizer_state(tmp_path):
-    data = regression(n=80)  # 10 batches: the interruption falls on a pass boundary
-    straight = trainer(tmp_path / "a")
-    m1 = model()
-    straight.fit(m1, data, None, 20, {"loss": "mse"}, progress=False)
+@pytest.mark.parametrize("stop_at", [10, 7])  # on a checkpoint interval, and within one
+def test_resume_continues_from_last_step_with_optimizer_data_and_random_state(tmp_path, stop_at):
+    def data():  # each process builds its pipeline anew: 7 batches a pass, reshuffled
+        return regression(n=56).shuffle(7, seed=1)
 
-    interrupted = trainer(tmp_path / "b", stop_at=10)
-    interrupted.fit(model(), data, None, 20, {"loss": "mse"}, progress=False)
-    assert interrupted.run.checkpoint_steps()[-1] == 10
+    validation = regression(n=16)
+    straight = trainer(tmp_path / "a")
+    m1 = model(dropout=0.3)
+    straight.fit(m1, data(), validation, 20, {"loss": "mse"}, progress=False)
+
+    interrupted = trainer(tmp_path / "b", stop_at=stop_at)
+    interrupted.fit(model(dropout=0.3), data(), validation, 20, {"loss": "mse"}, progress=False)
+    assert interrupted.run.checkpoint_steps()[-1] == stop_at
     resumed = trainer(tmp_path / "b")
-    m2 = model()
-    result = resumed.fit(m2, data, None, 20, {"loss": "mse"}, resume=True, progress=False)
-    assert result.resumed_from == 10 and result.step == 20
+    m2 = model(dropout=0.3)
+    result = resumed.fit(m2, data(), validation, 20, {"loss": "mse"}, resume=True, progress=False)
+    assert result.resumed_from == stop_at and result.step == 20
     assert int(m2.optimizer.iterations) == 20
     steps = [m["step"] for m in resumed.run.read_metrics() if "loss" in m]
     assert steps == list(range(1, 21))
-    # Same batches in the same order, so the same weights: Adam's moments came back too.
-    np.testing.assert_allclose(m1.get_weights()[0], m2.get_weights()[0], rtol=1e-5)
+    # Validation and checkpoints on the uninterrupted fit's steps, whatever the cut.
+    validated = [m["step"] for m in resumed.run.read_metrics() if "val_loss" in m]
+    assert [s for s in validated if s % 5 == 0] == [5, 10, 15, 20]
+    assert resumed.run.checkpoint_steps() == [10, 15, 20]
+    # Same batches and dropout masks in the same order, and Adam's moments came back:
+    # the same weights.
+    for a, b in zip(m1.get_weights(), m2.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5)
 
 
 def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path):

@@ -24,6 +24,7 @@ from ssl_domains.plugin.registry import Registry, registry
 from ssl_domains.presets.sources import resolve_source, source_domain
 from ssl_domains.tasks import resolve_task
 from ssl_domains.training.run_directory import RunDirectory
+from ssl_domains.training.run_lock import RunLock
 
 REPORT_FILE = "report.json"
 FEW_SHOT_HEAD_WARMUP = 100  # steps of the head alone before a few-shot run tunes everything
@@ -70,6 +71,9 @@ def load_encoder(config: FinetuneConfig, task_cls, plugins):
     from ssl_domains.presets.encoder import Encoder
 
     source = resolve_source(config.run.source)
+    # Seeded before loading too: the backbone's dropout layers take their seeds as
+    # they are built, and unseeded they would differ from process to process.
+    keras.utils.set_random_seed(config.run.seed)
     encoder = Encoder.load(source, config.data.seq_len, plugins.trusted_packages)
     domain = source_domain(config.run.source, config.run.domain, plugins)
     if domain is not None and domain.modality != task_cls.modality:
@@ -135,10 +139,11 @@ def read_splits(config: FinetuneConfig, task_cls, plugins) -> tuple[LabeledSet, 
 
 
 def class_weights(task, train: LabeledSet) -> dict[int, float]:
-    """Inverse class frequency, normalised to a mean weight of one ("balanced")."""
-    targets, _ = task.targets(train)
-    counts = targets.sum(axis=0)
-    return {i: float(len(targets) / (len(counts) * c)) for i, c in enumerate(counts) if c}
+    """Inverse class frequency, normalised to a mean weight of one ("balanced"): over
+    rows, or over tags for a tagger (`Task.class_counts`)."""
+    counts = task.class_counts(train)
+    total = float(counts.sum())
+    return {i: float(total / (len(counts) * c)) for i, c in enumerate(counts) if c}
 
 
 def finetune(
@@ -146,11 +151,13 @@ def finetune(
     console: Console | None = None,
     progress: bool = True,
     plugins: Registry | None = None,
+    resume: RunDirectory | None = None,
 ) -> FinetuneResult:
     """Fine-tune `config.run.source` on a labeled file; write a run directory.
 
     `plugins`: the registry that names domains and trusted preset classes (default:
-    the installed plugins).
+    the installed plugins). `resume`: a fine-tuning run to continue from its newest
+    checkpoint (its `run.toml` is `config`); it ends as an uninterrupted run would.
 
     Examples:
 
@@ -166,11 +173,9 @@ def finetune(
     ```
     """
     select_backend(config.run.backend)
-    import keras
 
     from ssl_domains.tasks import task_class
     from ssl_domains.training.precision import set_precision
-    from ssl_domains.training.trainer import Trainer
 
     set_precision(config.run.precision)  # before the encoder is loaded
     started = time.perf_counter()
@@ -183,7 +188,39 @@ def finetune(
     labels = task_cls.label_names(train_rows)
     encoder = load_encoder(config, task_cls, plugins)
     name = f"{encoder.info.get('domain') or 'model'}-{config.run.task}"
-    run = RunDirectory.create(config, name)
+    run = resume or RunDirectory.create(config, name)
+    with RunLock(run.path, report=console.print):
+        return _finetune_into(
+            run,
+            config,
+            encoder,
+            task_cls,
+            labels,
+            train_rows,
+            validation_rows,
+            console,
+            progress,
+            resumed=resume is not None,
+            started=started,
+        )
+
+
+def _finetune_into(
+    run: RunDirectory,
+    config: FinetuneConfig,
+    encoder,
+    task_cls,
+    labels,
+    train_rows: LabeledSet,
+    validation_rows: LabeledSet,
+    console: Console,
+    progress: bool,
+    resumed: bool,
+    started: float,
+) -> FinetuneResult:
+    """Build the task, train and report, into `run`."""
+    from ssl_domains.training.early_stopping import ResumableEarlyStopping
+    from ssl_domains.training.trainer import Trainer
 
     task = task_cls(encoder, labels)
     getattr(task, "preprocessor", None)  # fail here, in one line, if the family has none
@@ -202,8 +239,12 @@ def finetune(
     epoch_steps = math.ceil(len(train_rows) / batch)
     total = train_cfg.steps or max(1, math.ceil(train_cfg.epochs * epoch_steps))
     monitor, mode = task.monitor
-    stopper = keras.callbacks.EarlyStopping(
-        monitor=monitor, mode=mode, patience=train_cfg.patience, restore_best_weights=True
+    stopper = ResumableEarlyStopping(
+        epoch_steps,
+        monitor=monitor,
+        mode=mode,
+        patience=train_cfg.patience,
+        restore_best_weights=True,
     )
     multipliers = None
     if train_cfg.layer_decay < 1 and not train_cfg.freeze_backbone:
@@ -212,7 +253,9 @@ def finetune(
         train_cfg.head_warmup_steps = FEW_SHOT_HEAD_WARMUP if config.data.shots else 0
     config.save(run.config_path)
     trainer = Trainer(run, train_cfg, console)
-    if train_cfg.head_warmup_steps and not train_cfg.freeze_backbone:
+    # A resumed run's checkpoint holds the warmed-up head: warming it again would move it.
+    warm_up = not (resumed and run.latest_checkpoint())
+    if train_cfg.head_warmup_steps and not train_cfg.freeze_backbone and warm_up:
         warm = trainer.warm_up_head(
             model,
             encoder.backbone,
@@ -236,6 +279,7 @@ def finetune(
         callbacks=[stopper],
         lr_multipliers=multipliers,
         progress=progress,
+        resume=resumed,
     )
     report = task.report(validation_rows, task.predict(model, validation_rows))
     (run.path / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n")
@@ -249,9 +293,7 @@ def finetune(
         "source": config.run.source,
         "data": config.data.data,
         "columns": {role: getattr(config.data, f"{role}_column") for role in task_cls.roles},
-        # Kept so an export can be checked against the Keras model without the data.
-        "samples": validation_rows.subset(range(min(8, len(validation_rows)))).columns,
-    }
+    }  # no rows: the samples an export is checked on are synthetic (`Task.keep_samples`)
     task.save(run.path, model, info)
     run.log_metrics({"step": fit.step, "final": True, **_scalars(report)})
     return FinetuneResult(

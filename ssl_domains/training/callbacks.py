@@ -112,14 +112,19 @@ class MetricsLog(StepCounter):
 class StepCheckpoint(StepCounter):
     """Save a checkpoint every `every` steps and at the end (see `checkpoints.py`).
 
-    A checkpoint holds the weights and optimizer state, the model's random state and,
-    given `stream`, the position of the training data. Keeps the newest `keep`. Skips
-    saving once a loss is not finite, so the last checkpoint on disk is a good one.
+    A checkpoint holds the weights and optimizer state, the model's random state, the
+    position of the training data (`stream`) and the state of `stateful` callbacks
+    (those with `save_state(folder)`, such as `ResumableEarlyStopping`). It is saved at
+    the end of an epoch of `every` steps, after validation, so the callbacks that
+    watch validation have seen it (a stop in mid-epoch is saved at once, before the
+    cut epoch is validated). Keeps the newest `keep`. Skips saving once a loss
+    is not finite, so the last checkpoint on disk is a good one.
     """
 
-    def __init__(self, run: RunDirectory, every: int, keep: int = 3, stream=None):
+    def __init__(self, run: RunDirectory, every: int, keep: int = 3, stream=None, stateful=()):
         super().__init__()
         self.run, self.every, self.keep, self.stream = run, every, keep, stream
+        self.stateful = list(stateful)
         self.healthy = True
         self.saved_at: int | None = None
 
@@ -129,7 +134,14 @@ class StepCheckpoint(StepCounter):
             self.stream.mark_trained(self.batches)
         if not math.isfinite(float((logs or {}).get("loss", 0.0))):
             self.healthy = False
-        if self.healthy and self.stepped and self.step % self.every == 0:
+        # A stop in mid-epoch (stop_at, a signal) is saved before Keras validates the
+        # cut epoch: validation may draw from the model's random state (views), and an
+        # uninterrupted run does not validate here.
+        if self.healthy and self.model.stop_training and self.step % self.every:
+            self.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.healthy and self.step % self.every == 0 and self.saved_at != self.step:
             self.save()
 
     def on_train_end(self, logs=None):
@@ -144,21 +156,21 @@ class StepCheckpoint(StepCounter):
             checkpoints.save_random_state(self.model, folder / checkpoints.RANDOM_STATE)
             if self.stream is not None:
                 self.stream.save(folder / checkpoints.DATA, trained=self.batches)
+            for i, callback in enumerate(self.stateful):
+                callback.save_state(checkpoints.callback_folder(folder, i))
 
         checkpoints.write(self.run.checkpoints, self.step, fill, self.keep)
         self.saved_at = self.step
 
 
 class Preemption(StepCounter):
-    """On SIGTERM (spot VMs, TPU preemption, Kubernetes) or SIGINT (Ctrl-C), save a
-    checkpoint at the end of the current step and stop; `signal_name` says which came.
-
-    A second SIGINT while saving interrupts at once (the handler is the default again).
+    """On SIGTERM (spot VMs, TPU preemption, Kubernetes) or SIGINT (Ctrl-C), stop at the
+    end of the current step; `StepCheckpoint` then saves it. `signal_name` says which
+    signal came. A second signal while saving acts at once (the handler is restored).
     """
 
-    def __init__(self, checkpoint: StepCheckpoint):
+    def __init__(self):
         super().__init__()
-        self.checkpoint = checkpoint
         self.signal_name: str | None = None
         self._previous: dict = {}
 
@@ -178,8 +190,6 @@ class Preemption(StepCounter):
     def on_train_batch_end(self, batch, logs=None):
         super().on_train_batch_end(batch, logs)
         if self.signal_name and self.stepped:
-            if self.checkpoint.healthy and self.checkpoint.saved_at != self.step:
-                self.checkpoint.save()
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
@@ -199,6 +209,8 @@ class RichProgress(StepCounter):
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
+        if getattr(self, "progress", None) is not None:
+            return  # the second fit of a resumed run (see `Trainer.fit`): one bar
         self.progress = Progress(
             TextColumn("[bold]training"),
             BarColumn(),
@@ -229,5 +241,8 @@ class RichProgress(StepCounter):
             text = " · ".join(f"{k} {float(v):.4f}" for k, v in shown.items())
             self.progress.console.print(f"step {self.step}: {text}")
 
-    def on_train_end(self, logs=None):
-        self.progress.stop()
+    def close(self):
+        """Stop the bar; the trainer calls this once its fits are done."""
+        if getattr(self, "progress", None) is not None:
+            self.progress.stop()
+            self.progress = None

@@ -6,6 +6,7 @@ A checkpoint is a folder, `checkpoints/step-NNNNNNN/`:
     random.npz         the state of every Keras `SeedGenerator` in the model (dropout,
                        views drawn in the step), which `save_weights` leaves out
     data/              where the training stream was (`ResumableBatches.save`)
+    callbacks/N/       the state of the fit's stateful callbacks (early stopping)
     manifest.json      step, time, and each file's size and SHA-256; written last
 
 It is filled under a hidden temporary name, each file fsynced, then renamed into
@@ -162,6 +163,11 @@ def remove_partials(directory: Path) -> None:
     if directory.is_dir():
         for path in directory.glob(".step-*.partial-*"):
             shutil.rmtree(path, ignore_errors=True)
+
+
+def callback_folder(checkpoint_folder: Path, index: int) -> Path:
+    """Where the `index`-th stateful callback of a fit keeps its state."""
+    return checkpoint_folder / "callbacks" / str(index)
 
 
 def seed_generators(model) -> list:

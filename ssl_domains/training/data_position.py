@@ -71,6 +71,7 @@ class ResumableBatches:
         self._replay: collections.deque = collections.deque()
         self._lock = threading.Lock()
         self.read = 0  # batches handed out since the start of the run
+        self._generation = 0
 
     def as_dataset(self):
         """The stream as a tf.data dataset (what `Model.fit` and keras-hub's tasks take
@@ -81,9 +82,14 @@ class ResumableBatches:
         return tf.data.Dataset.from_generator(self.generator, output_signature=spec).prefetch(2)
 
     def generator(self):
-        """The batches, as numpy structures."""
+        """The batches, as numpy structures. A generator made before the last `rewind`
+        stops: what it had read ahead is handed out again by the new one."""
+        with self._lock:
+            generation = self._generation
         while True:
             with self._lock:
+                if generation != self._generation:
+                    return
                 if self._replay:
                     batch = self._replay.popleft()
                 else:
@@ -93,6 +99,18 @@ class ResumableBatches:
                 if len(self._recent) > self.lookahead:
                     self._recent.popleft()  # nobody said it was trained: keep memory bounded
             yield batch
+
+    def rewind(self, trained: int) -> None:
+        """Between two fits: the batches read past `trained` by the last fit's input
+        pipeline (which is gone now) go back to the front of the stream."""
+        with self._lock:
+            ahead = [batch for index, batch in self._recent if index >= trained]
+            if len(ahead) != self.read - trained:
+                raise RuntimeError(f"cannot rewind to batch {trained}: {self.read} read")
+            self._replay.extendleft(reversed(ahead))
+            self._recent.clear()
+            self.read = trained
+            self._generation += 1
 
     def mark_trained(self, trained: int) -> None:
         """The consumer has trained on the first `trained` batches: forget them."""

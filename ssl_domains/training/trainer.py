@@ -140,36 +140,59 @@ class Trainer:
         optimizer = self.optimizer(total_steps, lr_multipliers, optimizer_args)
         model.compile(optimizer=optimizer, **compile_args)
         stream = ResumableBatches(train_batches)
-        start = self._restore(model, train_batches, stream) if resume else 0
+        stateful = [c for c in callbacks if hasattr(c, "save_state")]
+        start = self._restore(model, train_batches, stream, stateful) if resume else 0
         interval = interval or self.train.checkpoint_every
         guard = NanGuard()
         metrics = MetricsLog(self.run, self.train.log_every, units)
         stop = min(total_steps, self.train.stop_at or total_steps)
-        checkpoint = StepCheckpoint(self.run, interval, stream=stream)
-        preemption = Preemption(checkpoint)
+        preemption = Preemption()
+        checkpoint = StepCheckpoint(self.run, interval, stream=stream, stateful=stateful)
         callbacks = [
             StopAtStep(stop),
             guard,
             metrics,
-            *callbacks,
-            checkpoint,  # before Preemption: a step both would save is saved once
             preemption,
+            *callbacks,
+            checkpoint,
             keras.callbacks.TensorBoard(str(self.run.logs), update_freq=self.train.log_every),
         ]
         if progress:
             callbacks.append(RichProgress(total_steps, self.console, metrics))
-        history = {}
-        if start < stop:
-            history = model.fit(
+        history: dict[str, list[float]] = {}
+        # Epochs end on multiples of `interval` steps, as in an uninterrupted fit, so
+        # validation and checkpoints land on the same steps. A fit resumed in mid-epoch
+        # (after stop_at or a signal) first finishes that epoch, in a fit of its own.
+        last = math.ceil(total_steps / interval)
+        epochs = [(epoch, interval) for epoch in range(start // interval, last)]
+        if start % interval and start < stop:
+            epochs[0] = (start // interval, interval - start % interval)
+            phases = [epochs[:1], epochs[1:]]
+        else:
+            phases = [epochs if start < stop else []]
+        phases = [phase for phase in phases if phase]
+        for number, phase in enumerate(phases):
+            if number and model.stop_training:
+                break
+            if number:  # the last fit's input pipeline read ahead; a new one starts
+                stream.rewind(checkpoint.batches)
+            for callback in callbacks:
+                callback.last_fit = number == len(phases) - 1
+            done = model.fit(
                 stream.as_dataset(),
                 validation_data=validation_batches,
-                initial_epoch=start // interval,
-                epochs=start // interval + math.ceil((total_steps - start) / interval),
-                steps_per_epoch=interval * self.train.accumulate,  # batches
+                initial_epoch=phase[0][0],
+                epochs=phase[-1][0] + 1,
+                steps_per_epoch=phase[0][1] * self.train.accumulate,  # batches
                 callbacks=callbacks,
                 shuffle=False,  # the recipe's tf.data pipeline shuffles
                 verbose=0,
             ).history
+            for key, values in done.items():
+                history.setdefault(key, []).extend(values)
+        for callback in callbacks:
+            if isinstance(callback, RichProgress):
+                callback.close()
         if guard.diverged_at is not None:
             latest = self.run.latest_checkpoint()
             last_good = f"step {latest.step} in {self.run.checkpoints}" if latest else "none"
@@ -232,9 +255,9 @@ class Trainer:
             layer.trainable = trainable[id(layer)]
         return {"first": losses[0], "last": losses[-1]}
 
-    def _restore(self, model: keras.Model, batches, stream: ResumableBatches) -> int:
+    def _restore(self, model: keras.Model, batches, stream: ResumableBatches, stateful) -> int:
         """Load the newest complete checkpoint (weights, optimizer and random state,
-        data position) and drop log lines past it; return its step."""
+        data position, callbacks' state) and drop log lines past it; return its step."""
         latest = self.run.latest_checkpoint(report=self.console.print)
         if latest is None:
             return 0
@@ -245,6 +268,8 @@ class Trainer:
         model.load_weights(str(latest.weights))
         checkpoints.load_random_state(model, latest.random_state)
         stream.restore(latest.data)
+        for i, callback in enumerate(stateful):
+            callback.load_state(checkpoints.callback_folder(latest.path, i))
         self.run.drop_metrics_after(latest.step)
         self.console.print(f"resuming from step {latest.step} ({latest.path})")
         return latest.step
