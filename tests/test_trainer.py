@@ -71,6 +71,7 @@ def test_resume_continues_from_last_step_with_optimizer_data_and_random_state(tm
     assert int(m2.optimizer.iterations) == 20
     steps = [m["step"] for m in resumed.run.read_metrics() if "loss" in m]
     assert steps == list(range(1, 21))
+    assert tensorboard_steps(resumed.run.logs / "train", "loss") == list(range(1, 21))
     # Validation and checkpoints on the uninterrupted fit's steps, whatever the cut.
     validated = [m["step"] for m in resumed.run.read_metrics() if "val_loss" in m]
     assert [s for s in validated if s % 5 == 0] == [5, 10, 15, 20]
@@ -79,6 +80,15 @@ def test_resume_continues_from_last_step_with_optimizer_data_and_random_state(tm
     # the same weights.
     for a, b in zip(m1.get_weights(), m2.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-5)
+
+
+def tensorboard_steps(directory, tag):
+    """The steps TensorBoard shows for `tag` (it drops a killed process's later events)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(directory), size_guidance={"tensors": 0})
+    events.Reload()
+    return [event.step for event in events.Tensors(tag)]
 
 
 def test_nan_guard_stops_and_keeps_the_last_good_checkpoint(tmp_path):

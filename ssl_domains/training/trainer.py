@@ -27,6 +27,7 @@ from ssl_domains.training.callbacks import (
 )
 from ssl_domains.training.data_position import ResumableBatches
 from ssl_domains.training.run_directory import RunDirectory
+from ssl_domains.training.tensorboard_log import TensorBoardLog
 
 
 @dataclass
@@ -144,7 +145,8 @@ class Trainer:
         start = self._restore(model, train_batches, stream, stateful) if resume else 0
         interval = interval or self.train.checkpoint_every
         guard = NanGuard()
-        metrics = MetricsLog(self.run, self.train.log_every, units)
+        tensorboard = TensorBoardLog(self.run.logs)
+        metrics = MetricsLog(self.run, self.train.log_every, units, on_log=tensorboard)
         stop = min(total_steps, self.train.stop_at or total_steps)
         preemption = Preemption()
         checkpoint = StepCheckpoint(self.run, interval, stream=stream, stateful=stateful)
@@ -155,7 +157,6 @@ class Trainer:
             preemption,
             *callbacks,
             checkpoint,
-            keras.callbacks.TensorBoard(str(self.run.logs), update_freq=self.train.log_every),
         ]
         if progress:
             callbacks.append(RichProgress(total_steps, self.console, metrics))
@@ -193,6 +194,7 @@ class Trainer:
         for callback in callbacks:
             if isinstance(callback, RichProgress):
                 callback.close()
+        tensorboard.close()
         if guard.diverged_at is not None:
             latest = self.run.latest_checkpoint()
             last_good = f"step {latest.step} in {self.run.checkpoints}" if latest else "none"
