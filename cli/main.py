@@ -34,12 +34,21 @@ app.add_typer(plugins.plugins_app, name="plugins")
 app.command("doctor")(doctor.doctor)
 
 err = Console(stderr=True)
+# Typer carries its own copy of Click; its usage errors are what `BadParameter` derives from.
+USAGE_ERROR = typer.BadParameter.__mro__[1]
 
 
 def main() -> None:
     """Run the CLI; a user's mistake ends with one red line and exit code 2."""
     try:
-        app()
+        code = app(standalone_mode=False)  # Click's own errors come back to us, below
+    except USAGE_ERROR as error:  # a flag's bad value, an unknown command or option
+        command = error.ctx.command_path if error.ctx else "ssl-domains"
+        message = escape(f"{error.format_message()} (see {command} --help)")
+        err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except typer.Abort:
+        sys.exit(130)
     except UserError as error:
         # escaped: a message's `[train]` or `list[str]` is text, not Rich markup
         err.print(f"[red]error:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
@@ -55,6 +64,8 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("[yellow]interrupted[/yellow]; a run can continue with --resume RUN_DIR")
         sys.exit(130)
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -113,6 +113,11 @@ CASES = [
     (["evaluate", SOURCE], None, ["--shots", "-1"], "--shots must not be negative, got -1"),
     (["export", SOURCE, "--out", "x"], None, ["--format", "onnx"], "unknown export format 'onnx'"),
     (["predict", SOURCE, "hello"], None, ["--top", "0"], "--top must be at least 1, got 0"),
+    # flags whose type Click checks itself, and unknown options and commands
+    (PRETRAIN, None, ["--steps", "abc"], "Invalid value for '--steps'"),
+    (FINETUNE, None, ["--epochs", "many"], "Invalid value for '--epochs'"),
+    (PRETRAIN, None, ["--bogus"], "No such option: --bogus"),
+    (["frobnicate"], None, [], "No such command 'frobnicate'"),
 ]
 
 
