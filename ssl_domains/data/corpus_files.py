@@ -61,10 +61,10 @@ def find_files(
 
 
 def _listed(path: Path) -> bool:
-    """Whether a folder or glob entry is a corpus item: anything that exists but a
-    folder (or a link to one), so that a named pipe among the files is reported, not
-    ignored. `exists` is False for a symlink loop and a broken link."""
-    return path.exists() and not path.is_dir()
+    """Whether a folder or glob entry is a corpus item: anything but a folder (or a
+    link to one), so that a named pipe, a symlink loop or a broken link among the
+    files is reported, not ignored (`is_dir` is False for those)."""
+    return not path.is_dir()
 
 
 def read_item(domain, item: CorpusItem, options: ReadOptions) -> Iterator:

@@ -100,8 +100,11 @@ def corpus_settings(domain, config, plugin=None) -> dict[str, Any]:
 def input_identity(item) -> list:
     """What an input is compared by: path, size and mtime (a TFDS slice: its fields)."""
     if isinstance(item, Path):
-        stat = item.stat()
-        return [str(item.resolve()), stat.st_size, stat.st_mtime_ns]
+        try:
+            stat, where = item.stat(), str(item.resolve())
+        except (OSError, RuntimeError):  # a broken link or a loop: the link is the input
+            stat, where = item.lstat(), os.path.abspath(item)
+        return [where, stat.st_size, stat.st_mtime_ns]
     return [repr(item)]
 
 
