@@ -13,7 +13,7 @@ the final metrics of both runs, and the largest difference between their per-ste
 training losses (the same batches in the same order give the same losses).
 
     python benchmarks/kill_resume.py                      # 10 kills, ~10 min on 2 cores
-    python benchmarks/kill_resume.py --kills 3 --steps 60 # smoke
+    python benchmarks/kill_resume.py --kills 3 --steps 300   # smoke
 """
 
 from __future__ import annotations
@@ -62,11 +62,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domain", default="finance")
     parser.add_argument("--recipe", default="mlm")
-    parser.add_argument("--steps", type=int, default=150)
+    parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--checkpoint-every", type=int, default=10)
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument(
-        "--window", type=float, nargs=2, default=(8.0, 40.0), metavar=("MIN", "MAX")
+        "--window", type=float, nargs=2, default=(12.0, 35.0), metavar=("MIN", "MAX")
     )
     parser.add_argument("--seed", type=int, default=0, help="of the kill moments")
     parser.add_argument("--backend", default="tensorflow")
