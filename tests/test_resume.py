@@ -227,6 +227,8 @@ def test_an_interrupted_fine_tuning_resumes_to_the_report_of_an_uninterrupted_on
         return json.loads((run / "report.json").read_text())
 
     expected, got = report(tmp_path / "straight"), report(tmp_path / "cut")
+    # A finished fine-tuning keeps its model, not the checkpoints (labeled batches).
+    assert not (tmp_path / "cut" / "checkpoints").exists()
     assert got["accuracy"] == pytest.approx(expected["accuracy"], abs=1e-6)
     assert got["macro_f1"] == pytest.approx(expected["macro_f1"], abs=1e-6)
     losses = [m for m in metrics(tmp_path / "cut") if "loss" in m]

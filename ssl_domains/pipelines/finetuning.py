@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -295,6 +296,11 @@ def _finetune_into(
         "columns": {role: getattr(config.data, f"{role}_column") for role in task_cls.roles},
     }  # no rows: the samples an export is checked on are synthetic (`Task.keep_samples`)
     task.save(run.path, model, info)
+    # The checkpoints serve a resume only, and their data positions hold batches of
+    # the labeled rows (as token ids): a finished run keeps the model, not them (a run
+    # cut short by train.stop_at keeps them, to be resumed).
+    if fit.step >= total or stopper.stopped_epoch:
+        shutil.rmtree(run.checkpoints, ignore_errors=True)
     run.log_metrics({"step": fit.step, "final": True, **_scalars(report)})
     return FinetuneResult(
         run,
