@@ -87,6 +87,7 @@ def main() -> None:
     rows, command = [], ["pretrain", *config, "--run-dir", str(run)]
     while len(rows) < args.kills:
         wait = rng.uniform(*args.window)
+        before = logged_steps(run)
         process = start(command, args.backend)
         began = time.perf_counter()
         while process.poll() is None and time.perf_counter() - began < wait:
@@ -100,7 +101,8 @@ def main() -> None:
         rows.append(
             {
                 "after_s": round(wait, 1),
-                "step_at_kill": at_kill[-1]["step"] if at_kill else None,
+                # None: killed before it trained a step (still loading), nothing lost
+                "step_at_kill": at_kill[-1]["step"] if at_kill != before else None,
                 "saved": saved.step if saved else 0,  # where the next start resumes
             }
         )
@@ -115,12 +117,12 @@ def main() -> None:
         f"\n{args.domain} {args.recipe}, {args.steps} steps, checkpoint every "
         f"{args.checkpoint_every}; {args.backend}\n"
     )
-    print("| kill | after | last step logged | newest complete checkpoint | steps lost |")
+    print("| kill | after | last step it trained | newest complete checkpoint | steps lost |")
     print("| ---: | ---: | ---: | ---: | ---: |")
     for k, row in enumerate(rows, 1):
         logged = row["step_at_kill"]
         lost = logged - row["saved"] if logged is not None else 0
-        shown = logged if logged is not None else "(none yet)"
+        shown = logged if logged is not None else "(no step trained)"
         print(f"| {k} | {row['after_s']} s | {shown} | {row['saved']} | {lost} |")
 
     final, expected = final_metrics(run), final_metrics(reference)
