@@ -14,11 +14,11 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import QUICK, metrics, run_cli
 
 from ssl_domains.training import checkpoints
 from ssl_domains.training.data_position import ResumableBatches
 from ssl_domains.training.run_lock import RunInUse, RunLock
-from tests.conftest import QUICK, metrics, run_cli
 
 
 def example_ids(seed=0):
