@@ -108,12 +108,11 @@ def test_evaluate_reports_accuracy_and_loss_next_to_chance(built):
     chance = (16 / 15 + 4 / 7) / 20
     assert scores["chance_accuracy"] == pytest.approx(chance)
     assert scores["chance_loss"] == pytest.approx((16 * math.log(15) + 4 * math.log(7)) / 20)
-    # 40 queries (two views of 20 images), each right or wrong; an untrained ResNet
-    # already finds the other view of a grating well above chance (0.082): measured
-    # 0.30, 0.25 and 0.45 for seeds 0 to 2, so twice chance leaves a margin.
+    # A share of 40 queries (two views of 20 images), each right or wrong. Whether an
+    # untrained ResNet beats chance depends on its draw (0.05 to 0.45 measured), so
+    # learning is tested where it trains (test_it_learns_and_draws_new_views_...).
     accuracy = scores["contrastive_accuracy"]
     assert accuracy * 40 == pytest.approx(round(accuracy * 40), abs=1e-4)
-    assert accuracy > 2 * chance, accuracy
     assert abs(scores["contrastive_loss"] - scores["chance_loss"]) < 0.5
 
 
