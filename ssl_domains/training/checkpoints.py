@@ -26,7 +26,6 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ssl_domains.errors import UserError
 
@@ -106,7 +105,7 @@ def digest(path: Path) -> str:
     return sha.hexdigest()
 
 
-def write(directory: Path, step: int, fill, keep: int, info: dict[str, Any] | None = None):
+def write(directory: Path, step: int, fill, keep: int) -> Checkpoint:
     """Write checkpoint `step` into `directory` atomically; keep the newest `keep`.
 
     `fill(folder)` writes the checkpoint's files into a temporary folder; the manifest
@@ -122,7 +121,6 @@ def write(directory: Path, step: int, fill, keep: int, info: dict[str, Any] | No
         manifest = {
             "step": step,
             "time": time.time(),
-            **(info or {}),
             "files": {
                 str(p.relative_to(partial)): {"size": p.stat().st_size, "sha256": digest(p)}
                 for p in files

@@ -104,13 +104,20 @@ class ResumableBatches:
         """Between two fits: the batches read past `trained` by the last fit's input
         pipeline (which is gone now) go back to the front of the stream."""
         with self._lock:
-            ahead = [batch for index, batch in self._recent if index >= trained]
-            if len(ahead) != self.read - trained:
-                raise RuntimeError(f"cannot rewind to batch {trained}: {self.read} read")
-            self._replay.extendleft(reversed(ahead))
+            self._replay.extendleft(reversed(self._read_ahead(trained)))
             self._recent.clear()
             self.read = trained
             self._generation += 1
+
+    def _read_ahead(self, trained: int) -> list:
+        """The batches handed out past the first `trained` (the lock is held)."""
+        ahead = [batch for index, batch in self._recent if index >= trained]
+        if len(ahead) != self.read - trained:
+            raise RuntimeError(
+                f"the data position is lost: {self.read} batches read, {trained} trained, "
+                f"{len(ahead)} of those between kept (lookahead {self.lookahead})"
+            )
+        return ahead
 
     def mark_trained(self, trained: int) -> None:
         """The consumer has trained on the first `trained` batches: forget them."""
@@ -125,14 +132,7 @@ class ResumableBatches:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         with self._lock:
-            pending = [batch for index, batch in self._recent if index >= trained]
-            if len(pending) != self.read - trained:
-                raise RuntimeError(
-                    f"cannot save the data position: {self.read} batches read, {trained} "
-                    f"trained, {len(pending)} of those between kept (lookahead "
-                    f"{self.lookahead})"
-                )
-            pending += list(self._replay)
+            pending = self._read_ahead(trained) + list(self._replay)
             tf.train.Checkpoint(iterator=self._iterator).write(str(directory / "iterator"))
             save_batches(directory / PENDING, pending)
             (directory / POSITION).write_text(json.dumps({"batches": trained}) + "\n")
