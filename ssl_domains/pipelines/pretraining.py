@@ -293,9 +293,10 @@ def _pretrain_into(
     steps = total_steps(config, recipe, train_records, encoder)
     from ssl_domains.data.padding import padding_share
 
-    # Measured on a batches pipeline of its own, so training's pipeline is first read
-    # by training: its masker's stateful random ops then start from their seed.
-    padding = padding_share(recipe.batches(shuffled, encoder, batch_size, True, seed))
+    # Measured on the unshuffled records: a shuffle reshuffles each epoch from a seed
+    # generator that every pipeline built on `shuffled` shares, so this pipeline's
+    # read-ahead would race training's for the epochs' orders.
+    padding = padding_share(recipe.batches(train_records, encoder, batch_size, True, seed))
     if padding is not None:
         console.print(f"padding: {padding:.1%} of training positions")
 
