@@ -24,6 +24,7 @@ NANO = [
 # Codebook perplexity below this means the quantizer has all but collapsed (see
 # test_pretraining_logs_codebook_perplexity_and_beats_chance).
 COLLAPSE_FLOOR = 16
+MEANS = ("linear_accuracy", "knn_accuracy")
 
 
 def final(run_dir):
@@ -45,14 +46,14 @@ def speech_run(tmp_path_factory):
         "--corpus",
         str(corpus),
         "--steps",
-        "60",
+        "200",
         "--run-dir",
         str(run),
         *NANO,
         "--set",
         "model.size=tiny",
         "--set",
-        "train.checkpoint_every=30",
+        "train.checkpoint_every=100",
         "--set",
         "train.learning_rate=1e-3",
     )
@@ -72,8 +73,8 @@ def test_pretraining_logs_codebook_perplexity_and_beats_chance(speech_run):
     run, _ = speech_run
     logged = [m["perplexity"] for m in metrics(run) if "perplexity" in m and "loss" in m]
     # G=2 codebooks of 32: 64 if every entry is used alike, 2 if each group collapses to
-    # one code. The floor, 16, is 8x collapse; measured 44 to 58 from step 10 to 60.
-    assert len(logged) == 6 and all(COLLAPSE_FLOOR < p <= 2 * 32 for p in logged), logged
+    # one code. The floor, 16, is 8x collapse; measured 41 to 55 from step 10 to 200.
+    assert len(logged) == 20 and all(COLLAPSE_FLOOR < p <= 2 * 32 for p in logged), logged
     scores = final(run)
     # The true quantized target scores above every distractor far more often than chance.
     assert scores["contrastive_accuracy"] > 1.5 * scores["chance_accuracy"]
@@ -158,9 +159,14 @@ def test_the_audio_savedmodel_serves_waveforms_like_the_keras_model(keyword_mode
     np.testing.assert_allclose(got["probabilities"][0], got["probabilities"][1], atol=1e-4)
 
 
-def test_ctc_fine_tuning_reports_character_error_rate_and_exports_text(speech_run, tmp_path):
+def test_ctc_fine_tuning_spells_keywords_and_exports_text(speech_run, tmp_path):
+    """A learnable set: the twelve keywords' takes with their spelling. An empty
+    transcript scores a character error rate of 1.0; 0.16-0.59 measured over 3 seeds."""
     run, _ = speech_run
-    transcripts = KEYWORDS.parent / "transcripts.csv"
+    transcripts = tmp_path / "keywords.csv"
+    rows = [line.split(",") for line in KEYWORDS.read_text().splitlines()[1:]]
+    lines = [f"{KEYWORDS.parent / path},{word}" for path, word in rows]
+    transcripts.write_text("\n".join(["path,text", *lines]) + "\n")
     tuned = tmp_path / "ctc"
     result = run_cli(
         "finetune",
@@ -171,12 +177,16 @@ def test_ctc_fine_tuning_reports_character_error_rate_and_exports_text(speech_ru
         str(transcripts),
         "--run-dir",
         str(tuned),
-        "--epochs",
-        "2",
+        "--steps",
+        "200",
+        "--learning-rate",
+        "3e-3",
+        "--batch-size",
+        "16",
     )
     assert result.returncode == 0, result.output
     report = json.loads((tuned / "report.json").read_text())
-    assert 0 <= report["cer"] <= 1.5
+    assert report["cer"] < 0.8, report
     exported = run_cli("export", str(tuned), "--out", str(tmp_path / "serving"))
     assert exported.returncode == 0, exported.output
     clip = KEYWORDS.parent / KEYWORDS.read_text().splitlines()[1].split(",")[0]
@@ -204,8 +214,12 @@ def test_probes_score_frozen_audio_embeddings(speech_run, tmp_path):
     assert result.returncode == 0, result.output
     rows = json.loads(scores.read_text())
     assert [row["source"] for row in rows] == [str(run), f"random:{run}", f"raw:{run}"]
-    for row in rows:  # 12 keywords: chance is 1/12
-        assert row["linear_accuracy"]["mean"] > 1 / 12
+    pretrained, random, _ = ({k: row[k]["mean"] for k in MEANS} for row in rows)
+    # 200 steps of wav2vec 2.0 against a random encoder of the same shape, 12 keywords:
+    # linear 0.565 vs 0.426, kNN 0.380 vs 0.167 measured (at 60 steps it lost, 0.28 vs 0.43).
+    # Log-mel features (raw:) still score 0.90: keywords are easy for them.
+    assert pretrained["linear_accuracy"] > random["linear_accuracy"], rows
+    assert pretrained["knn_accuracy"] > random["knn_accuracy"] + 0.1, rows
 
 
 def test_a_speech_run_exports_an_embedding_model_for_waveforms(speech_run, tmp_path):
