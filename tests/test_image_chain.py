@@ -33,7 +33,9 @@ def test_pretrain_few_shot_fine_tune_export_and_predict_on_images(tmp_path, phot
     )  # fmt: skip
     assert pretrained.returncode == 0, pretrained.output
     final = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()][-1]
-    assert final["final"] and 0 <= final["contrastive_accuracy"] <= 1  # learning: test_simclr
+    # 30 steps do not learn yet (test_simclr tests learning): the report must still set
+    # the held-out score beside its chance level.
+    assert final["final"] and {"contrastive_accuracy", "chance_accuracy"} <= final.keys()
 
     finetuned = run_cli(
         "finetune", str(run), "--shots", "5", "--epochs", "3", "--run-dir", str(tuned),
