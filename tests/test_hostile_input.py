@@ -26,7 +26,7 @@ from ssl_domains.plugins.speech import SpeechDomain
 from ssl_domains.data.corpus_files import find_files
 from ssl_domains.data.deduplicator import Deduplicator
 from ssl_domains.data.lines import DAMAGED_GZIP, HAS_NUL, NOT_UTF8, TOO_LONG
-from ssl_domains.data.prepare_corpus import prepare_corpus
+from ssl_domains.data.prepare_corpus import WORKER_DIED, prepare_corpus
 from ssl_domains.data.records import BadRecord, ReadOptions
 from ssl_domains.errors import UserError
 from ssl_domains.image.domain import ImageDomain
@@ -431,6 +431,39 @@ def test_a_plugin_hook_that_raises_on_every_record_stops_the_run_with_one_line(t
         "plugin broken: clean raised on every record (10 of 10), first ValueError: the "
         "rules file is missing; fix the plugin's clean"
     )
+
+
+def test_a_plugin_broken_from_the_start_stops_the_run_before_the_rest_of_the_corpus(tmp_path):
+    files = []
+    for name in ("a", "b", "c"):
+        files.append(tmp_path / f"{name}.txt")
+        files[-1].write_text(lines(range(600)))
+    read = []
+
+    with pytest.raises(UserError, match=r"clean raised on every record \(1200 of 1200\)"):
+        prepare(Broken(), files, tmp_path / "out", on_file=lambda path, size: read.append(path))
+    assert read == files[:1]  # 600 calls after a.txt are not a verdict; 1200 after b.txt are
+
+
+class Crashing(FinanceDomain):
+    """A plugin whose reader kills its process on `crash.txt`, as a segfaulting
+    decoder or the OOM killer would."""
+
+    name = "crashing"
+
+    def read(self, path, options):
+        if path.name == "crash.txt":
+            os.kill(os.getpid(), signal.SIGKILL)
+        yield from super().read(path, options)
+
+
+def test_a_file_that_kills_its_worker_is_skipped_and_the_rest_prepared(tmp_path):
+    files = [tmp_path / name for name in ("a.txt", "crash.txt", "b.txt", "c.txt")]
+    for i, path in enumerate(files):
+        path.write_text(lines(range(10 * i, 10 * i + 10)))
+    report = prepare(Crashing(), files, tmp_path / "out", workers=2)
+    assert report.skipped_files == {str(files[1]): WORKER_DIED}
+    assert report.files == 4 and report.kept == 30
 
 
 def test_beam_counts_raising_hooks_as_the_in_process_pass_does_and_stops_on_a_broken_one(

@@ -24,10 +24,12 @@ import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ssl_domains.data.corpus_files import item_size
 from ssl_domains.data.deduplicator import Deduplicator
 from ssl_domains.data.item_preparation import (
     Candidate,
@@ -113,23 +115,36 @@ def require_usable(report: CorpusReport) -> None:
 
 
 def require_working_plugin(
-    domain_name: str, calls: dict[str, int], failures: dict[str, int], errors: dict[str, str]
+    domain_name: str,
+    calls: dict[str, int],
+    failures: dict[str, int],
+    errors: dict[str, str],
+    at_least: int = 1,
 ) -> None:
-    """Stop a run whose plugin raised on every run of one of its hooks.
+    """Stop a run whose plugin raised on every run of one of its hooks, once it ran
+    `at_least` times.
 
     A hook that raises now and then met junk, and the records it raised on are
     skipped and counted; one that raised every time it ran is broken, and a corpus
     prepared without it would be empty or silently different. `calls`, `failures`
-    and `errors` are `ItemResult`'s hook counts, summed over the corpus.
+    and `errors` are `ItemResult`'s hook counts, summed over the corpus so far.
     """
     for hook, failed in sorted(failures.items()):
-        if failed and failed >= calls.get(hook, 0):
+        if failed >= max(calls.get(hook, 0), at_least):
             what = "file" if hook == "read" else "record"
             raise UserError(
                 f"plugin {domain_name}: {hook} raised on every {what} ({failed} of "
                 f"{failed}), first {errors.get(hook, 'an error')}; fix the plugin's "
                 f"{hook}"
             )
+
+
+# Runs of a hook, all raising, after which a plugin is judged broken before the end.
+EARLY_VERDICT = 1000
+
+
+def hook_counts(totals: ItemResult) -> tuple[dict, dict, dict]:
+    return totals.hook_calls, totals.hook_failures, totals.hook_errors
 
 
 def prepare_corpus(
@@ -175,6 +190,8 @@ def prepare_corpus(
             for path, stage, result in each_item:
                 report.files += 1
                 _add_counts(totals, result)
+                # A plugin broken from the start stops the run early, not after the corpus.
+                require_working_plugin(domain.name, *hook_counts(totals), at_least=EARLY_VERDICT)
                 if result.bad_file is not None:
                     report.skipped_files[str(path)] = result.bad_file
                 first_piece = result.first_piece if first_piece is None else first_piece
@@ -209,7 +226,7 @@ def prepare_corpus(
     report.validation_files = writers["validation"].paths
     options.layouts.update(totals.layouts)
     report.layouts = dict(totals.layouts)
-    require_working_plugin(domain.name, totals.hook_calls, totals.hook_failures, totals.hook_errors)
+    require_working_plugin(domain.name, *hook_counts(totals))
     require_usable(report)
     if validation_fraction > 0 and 0 in (report.train_records, report.validation_records):
         report.split_note = split_pieces(
@@ -243,25 +260,57 @@ def _item_results(
         for item, stage in zip(items, stages, strict=True):
             yield item, stage, prepare_item(context, item, stage, known)
         return
-    pool = ProcessPoolExecutor(
-        workers,
-        mp_context=SPAWN,
-        initializer=start_worker,
-        initargs=(context,),
-    )
+    upcoming = iter(zip(items, stages, strict=True))
+    pending: deque = deque()
+    pool = None
     try:
-        pending: deque = deque()
-        upcoming = iter(zip(items, stages, strict=True))
-        for item, stage in itertools.islice(upcoming, workers * AHEAD_PER_WORKER):
-            pending.append((item, stage, pool.submit(prepare_item_in_worker, item, stage)))
-        while pending:
+        while True:
+            if pool is None:
+                pool = _worker_pool(context, workers)
+                for item, stage in itertools.islice(upcoming, workers * AHEAD_PER_WORKER):
+                    pending.append((item, stage, pool.submit(prepare_item_in_worker, item, stage)))
+            if not pending:
+                return
             item, stage, future = pending.popleft()
             for following, its_stage in itertools.islice(upcoming, 1):
                 job = pool.submit(prepare_item_in_worker, following, its_stage)
                 pending.append((following, its_stage, job))
-            yield item, stage, future.result()
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                # A worker died (a native decoder crashed, the OOM killer) and took the
+                # pool with it. Each item that was in flight runs again alone, so only
+                # one that kills its own process again is lost; then a new pool goes on.
+                pool.shutdown(cancel_futures=True)
+                pool = None
+                in_flight = [(item, stage), *((i, s) for i, s, _ in pending)]
+                pending.clear()
+                for again, its_stage in in_flight:
+                    yield again, its_stage, _prepare_alone(context, again, its_stage)
+                continue
+            yield item, stage, result
     finally:
-        pool.shutdown(cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
+def _worker_pool(context: ItemContext, workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(
+        workers, mp_context=SPAWN, initializer=start_worker, initargs=(context,)
+    )
+
+
+def _prepare_alone(context: ItemContext, item, stage: Path) -> ItemResult:
+    """`item` prepared in a process of its own; skipped if that process dies too."""
+    with _worker_pool(context, 1) as alone:
+        try:
+            return alone.submit(prepare_item_in_worker, item, stage).result()
+        except BrokenProcessPool:
+            stage.write_bytes(b"")
+            return ItemResult(size=item_size(item), bad_file=WORKER_DIED)
+
+
+WORKER_DIED = "the process reading it died (a crash in native code, or out of memory)"
 
 
 def _duplicate(candidate: Candidate, dedup: Deduplicator | None, merged) -> str | None:
