@@ -138,6 +138,7 @@ def test_ordinary_hyphenated_words_are_not_kept_as_units():
         ("Call (617) 555-0142 or 617-555-0142.", {"phone": 2}),
         ("Daughter: +1 617 555 0142; office 617.555.0142", {"phone": 2}),
         ("MRN#:\u00a012345678, DOB:\u00a003/14/1962", {"mrn": 1, "dob": 1}),
+        ("Portal: maria.gonzalez62@gmail.com; son J.Okafor@nhs.net", {"email": 2}),
     ],
 )
 def test_patient_identifiers_are_redacted(text, kinds):
@@ -169,7 +170,7 @@ def test_redaction_leaves_clinical_numbers_dates_and_clinicians_alone():
 
 
 def test_placeholders_are_kept_whole_by_tokenisation():
-    assert DOMAIN.placeholders() == ["[DOB]", "[MRN]", "[PATIENT]", "[PHONE]"]
+    assert DOMAIN.placeholders() == ["[DOB]", "[EMAIL]", "[MRN]", "[PATIENT]", "[PHONE]"]
     found = words("Patient: [PATIENT] MRN: [MRN] DOB: [DOB] phone [PHONE]")
     assert {"[PATIENT]", "[MRN]", "[DOB]", "[PHONE]"} <= set(found)
 

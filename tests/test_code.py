@@ -158,6 +158,8 @@ def test_unknown_extensions_and_binary_files_are_skipped_with_a_reason(tmp_path)
         ("Db.java", 'String dbPassword = "x9y8z7";\n', "assigned_secret", "x9y8z7"),
         ("smtp.ini", "[smtp]\npassword = Tr0ub4dor&3\n", "assigned_secret", "Tr0ub4dor&3"),
         ("roles.sql", "ALTER ROLE app PASSWORD 'pw-2024';\n", "assigned_secret", "pw-2024"),
+        ("setup.py", 'author_email = "jane.doe@example.org"\n', "email", "jane.doe"),
+        ("main.c", "/* Maintainer: Li Wei <li.wei@tsinghua.edu.cn> */\n", "email", "li.wei"),
     ],
 )
 def test_each_secret_kind_planted_in_a_realistic_file_is_redacted(
@@ -188,6 +190,7 @@ def test_no_planted_secret_survives_cleaning_of_the_shipped_sample():
         google_api_key=1,
         jwt=1,
         bearer_token=1,
+        email=2,
     )
 
 
@@ -211,6 +214,9 @@ def test_no_planted_secret_survives_cleaning_of_the_shipped_sample():
         "BYPASS=1",
         "export API_TOKEN=<your token>",
         "password: letmein",
+        "scores = q@k.transpose(-2, -1)",
+        "y = x@self.weight.T",
+        "@dataclass(frozen=True)",
     ],
 )
 def test_ordinary_code_is_untouched_by_redaction(code):

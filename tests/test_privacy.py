@@ -16,8 +16,13 @@ CODE_SAMPLE = Path(__file__).parents[1] / "plugins" / "code" / "data" / "sample"
 # Never stored at all: fine-tuning keeps no row, so it cannot survive even unredacted.
 MARKER = "QZXROWMARKER4471"
 # What the biomedical domain redacts (`plugins.biomedical.redaction_rules`).
-PATIENT = "Patient: Zebulon Quarrington, MRN: 48213977, DOB: 03/14/1961, tel (617) 555-0199."
-PATIENT_SECRETS = ["Zebulon", "Quarrington", "48213977", "03/14/1961", "555-0199", MARKER]
+PATIENT = (
+    "Patient: Zebulon Quarrington, MRN: 48213977, DOB: 03/14/1961, tel (617) 555-0199, "
+    "portal zq.qzxmail61@gmail.com."
+)
+PATIENT_SECRETS = [
+    "Zebulon", "Quarrington", "48213977", "03/14/1961", "555-0199", "zq.qzxmail61", MARKER
+]  # fmt: skip
 # What the code domain redacts (`plugins.code.redaction`): keys, tokens, passwords.
 CODE_SECRETS = {
     "AKIAQZXPLANTED7K2M9X": 'AWS_ACCESS_KEY_ID = "AKIAQZXPLANTED7K2M9X"\n',
@@ -26,6 +31,7 @@ CODE_SECRETS = {
     ),
     "Qzx-hunter2-planted": 'db_password = "Qzx-hunter2-planted"\n',
     "QzxUrlPw77": 'DSN = "postgresql://admin:QzxUrlPw77@db:5432/app"\n',
+    "qzx.maintainer": "# Maintainer: Qzx Maintainer <qzx.maintainer@example.org>\n",
 }
 
 

@@ -2,11 +2,12 @@
 
 What is special about biomedical text:
 - patient notes carry protected health information. Names, medical record numbers,
-  dates of birth and phone numbers are replaced by `[PATIENT]`, `[MRN]`, `[DOB]` and
-  `[PHONE]` while the corpus is read, before anything is trained. Names are found by
-  context only (after `Patient:`, `Name:` and the honorifics Mr./Mrs./Ms./Miss), since
-  a bare capitalised word is as often a drug, an eponym or a gene as a person. Labels
-  (`MRN:`, `DOB`) are kept so the model still learns what kind of field stood there.
+  dates of birth, phone numbers and email addresses are replaced by `[PATIENT]`,
+  `[MRN]`, `[DOB]`, `[PHONE]` and `[EMAIL]` while the corpus is read, before anything
+  is trained. Names are found by context only (after `Patient:`, `Name:` and the
+  honorifics Mr./Mrs./Ms./Miss), since a bare capitalised word is as often a drug, an
+  eponym or a gene as a person. Labels (`MRN:`, `DOB`) are kept so the model still
+  learns what kind of field stood there.
   Clinicians after `Dr.` are kept on purpose: a clinician's name is not an identifier
   of the patient in the HIPAA Safe Harbor list, and "referred to Dr. Iyer
   (nephrology)" is the referral and specialty context a model should learn. A corpus
@@ -75,12 +76,14 @@ DATE = (
 def redaction_rules() -> list[Rule]:
     """Patient identifiers to remove before anything is trained.
 
-    Labelled numbers go first (an MRN or a date of birth is never mistaken for a phone
-    number), then phone numbers by shape, then names by context. Each rule keeps the
+    Email addresses go first (their digits are no phone number), then labelled numbers
+    (an MRN or a date of birth is never mistaken for a phone number), then phone numbers
+    by shape, then names by context. Each rule keeps the
     label it keyed on and is idempotent: its placeholder never matches it again, so
     the same rules can run once more inside the exported model.
     """
     return [
+        Rule("email", r"\b[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b", "[EMAIL]"),
         Rule(
             "mrn",
             rf"\b(MRN|MR#|[Mm]edical{_SP}[Rr]ecord(?:{_SP}[Nn]umber|{_SP}[Nn]o\.?)?)"

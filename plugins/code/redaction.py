@@ -1,4 +1,5 @@
-"""Secrets in source code and config files, and the rules that redact them.
+"""Secrets and email addresses in source code and config files, and the rules that
+redact them.
 
 Credentials leak into repositories all the time; a model must never be trained on
 them (it could reproduce them), so they are replaced while the corpus is read, and
@@ -7,6 +8,7 @@ the same rules run again in the exported model's graph. Two families:
 - credentials with a recognisable shape, replaced whole by a placeholder of their
   kind: private key blocks, AWS access key ids, GitHub, Slack and Google API tokens,
   JWTs and bearer tokens, and the password in a URL (`scheme://user:[SECRET]@host`);
+  email addresses (authors, users) become `[EMAIL]`;
 - a literal value assigned to a key whose name says it is secret (`password`,
   `DB_PASSWORD`, `api_key`, `clientSecret`, `"secret"`, `token`, ...): the value
   becomes `[SECRET]` and the key name stays, so the model still learns the shape
@@ -74,7 +76,14 @@ PLACEHOLDERS = {
     "bearer_token": "[TOKEN]",
     "url_password": "[SECRET]",
     "assigned_secret": "[SECRET]",
+    "email": "[EMAIL]",
 }
+# Top-level domains an address in code is likely to end in (generic, and the largest
+# country codes); `example`, `test` and `local` for the addresses of docs and tests.
+_TOP_LEVEL = (
+    r"(?:com|org|net|edu|gov|mil|int|io|dev|ai|app|co|info|biz|me|eu|uk|de|fr|nl|es|it"
+    r"|ch|se|no|dk|fi|pl|cz|at|be|ru|cn|jp|kr|in|br|au|ca|us|example|test|local)"
+)
 
 
 def redaction_rules() -> list[Rule]:
@@ -122,6 +131,9 @@ def redaction_rules() -> list[Rule]:
             r"[^@/ \t\r\n\"'<>%{$\[][^@/ \t\r\n\"'<>]*@",
             rf"\1{p['url_password']}@",
         ),
+        # Authors' and users' addresses are personal data, not code. The top-level
+        # domain must be a common one: `q@k.transpose` and `x@self.weight` are Python.
+        Rule("email", rf"(?i)\b[a-z0-9._%+-]+@(?:[a-z0-9-]+\.)+{_TOP_LEVEL}\b", p["email"]),
         # `password = "hunter2"`, `"secret": "..."`, `apiKey: '...'`, `pw := "..."`.
         Rule(
             "assigned_secret",
