@@ -90,6 +90,23 @@ def test_a_damaged_newest_checkpoint_is_skipped_with_a_line(tmp_path):
     ]
 
 
+def test_a_checkpoint_is_read_through_once_and_again_after_it_changes(tmp_path, monkeypatch):
+    checkpoints.write(tmp_path, 10, lambda f: (f / checkpoints.WEIGHTS).write_bytes(b"w" * 64), 3)
+    read = []
+    real_digest = checkpoints.digest
+    monkeypatch.setattr(checkpoints, "digest", lambda path: read.append(path) or real_digest(path))
+    for _ in range(2):  # a resume asks twice: the pipeline, then the trainer
+        assert checkpoints.newest_complete(tmp_path).step == 10
+    assert len(read) == 1
+    weights = tmp_path / "step-0000010" / checkpoints.WEIGHTS
+    weights.write_bytes(b"x" * 64)  # same size, other bytes
+    lines = []
+    assert checkpoints.newest_complete(tmp_path, lines.append) is None
+    assert lines == [
+        f"skipping checkpoint step-0000010: {checkpoints.WEIGHTS} does not match its checksum"
+    ]
+
+
 def test_only_the_newest_checkpoints_are_kept_and_a_killed_save_leaves_no_finished_folder(
     tmp_path,
 ):
