@@ -238,6 +238,11 @@ def test_an_interrupted_fine_tuning_resumes_to_the_report_of_an_uninterrupted_on
     # Stopped in the middle of an epoch, which the resumed run finishes and judges whole.
     cut = run_cli(*args, "--run-dir", str(tmp_path / "cut"), "--set", "train.stop_at=5")
     assert cut.returncode == 0, cut.output
+    # Its position is row numbers read ahead, never the labeled rows themselves.
+    (pending,) = (tmp_path / "cut" / "checkpoints").glob("step-*/data/pending.npz")
+    with np.load(pending) as saved:
+        rows = [saved[k] for k in saved.files if k != "_layout"]
+    assert rows and all(r.dtype == np.int64 and r.shape == (16,) for r in rows)
     resumed = run_cli("finetune", "--resume", str(tmp_path / "cut"))
     assert resumed.returncode == 0, resumed.output
     assert "resuming from step 5" in resumed.stderr
@@ -246,7 +251,7 @@ def test_an_interrupted_fine_tuning_resumes_to_the_report_of_an_uninterrupted_on
         return json.loads((run / "report.json").read_text())
 
     expected, got = report(tmp_path / "straight"), report(tmp_path / "cut")
-    # A finished fine-tuning keeps its model, not the checkpoints (labeled batches).
+    # A finished fine-tuning keeps its model, not the checkpoints.
     assert not (tmp_path / "cut" / "checkpoints").exists()
     assert got["accuracy"] == pytest.approx(expected["accuracy"], abs=1e-6)
     assert got["macro_f1"] == pytest.approx(expected["macro_f1"], abs=1e-6)

@@ -190,8 +190,11 @@ class CTCRecognition(AudioClassification):
     def dataset(self, data, batch_size, training=False, seed=0, class_weights=None):
         targets, _ = self.targets(data)
         table = (all_rows(self.features(data), len(data)), targets)
-        batches = indexed_batches(table, len(data), batch_size, training, seed)
-        return batches.map(lambda w, y: (self.featurize(w), y)).prefetch(2)
+
+        def to_batch(waves, y):
+            return self.featurize(waves), y
+
+        return indexed_batches(table, len(data), batch_size, training, seed, to_batch)
 
     def greedy(self, probabilities: np.ndarray) -> list[str]:
         texts = []

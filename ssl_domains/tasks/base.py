@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from ssl_domains.data.labeled_set import LabeledSet
 from ssl_domains.presets.encoder import Encoder
+from ssl_domains.training.data_position import Positioned
 
 TASK_FILE = "task.json"
 MODEL_FILE = "model.keras"
@@ -85,7 +86,9 @@ class Task:
         training: bool = False,
         seed: int = 0,
         class_weights: dict[int, float] | None = None,
-    ) -> tf.data.Dataset:
+    ) -> tf.data.Dataset | Positioned:
+        """`(inputs, targets, weights)` batches of `data`: for training, endless and
+        `Positioned` (see `indexed_batches`); else one pass, as a dataset."""
         targets, weights = self.targets(data)
         if class_weights:
             per_row = np.array([class_weights[int(np.argmax(t))] for t in targets], "float32")
@@ -93,10 +96,9 @@ class Task:
         if weights is None:
             weights = np.ones(len(data), "float32")
         table = (all_rows(self.features(data), len(data)), targets, weights)
-        batches = indexed_batches(table, len(data), batch_size, training, seed)
-        return batches.map(
-            lambda x, y, w: (self.featurize(x), y, w), num_parallel_calls=tf.data.AUTOTUNE
-        ).prefetch(tf.data.AUTOTUNE)
+        return indexed_batches(
+            table, len(data), batch_size, training, seed, lambda x, y, w: (self.featurize(x), y, w)
+        )
 
     def inputs_only(self, data: LabeledSet, batch_size: int = 64) -> tf.data.Dataset:
         # tf.data unpacks tuple elements (text pairs) into separate arguments.
@@ -186,28 +188,30 @@ def all_rows(features: tf.data.Dataset, count: int):
     return features.ragged_batch(count).get_single_element()
 
 
-def indexed_batches(table, count: int, batch_size: int, training: bool, seed: int):
-    """Batches of `table`'s rows (a structure of tensors, a row per index of axis 0),
-    gathered by a batch of row numbers.
+def indexed_batches(table, count: int, batch_size: int, training: bool, seed: int, to_batch):
+    """Batches `to_batch(*columns)` of `table`'s rows (a tuple of columns, each a
+    tensor or a structure of them, a row per index of axis 0), gathered by a batch of
+    row numbers.
 
     Training batches are endless and full (`min(batch_size, count)` rows), reshuffled
     each pass, as pretraining's are: every step weighs its rows alike, so the logged
     window means are exact, and shapes stay static (one compilation on JAX). A pass
-    ends inside a batch when `batch_size` does not divide `count`.
-
-    Only row numbers pass through tf.data's shuffle and batch buffers. A checkpoint of
-    the training position saves those buffers, and buffers of rows would put labeled
-    text into every checkpoint before redaction (it runs later, in the graph).
+    ends inside a batch when `batch_size` does not divide `count`. They come as
+    `Positioned`: the batches of row numbers are the data position a checkpoint saves,
+    so no checkpoint ever holds labeled rows; evaluation batches as a dataset.
     """
     order = tf.data.Dataset.range(count)
     if training:
         order = order.shuffle(count, seed=seed).repeat()
-        batches = order.batch(min(batch_size, count), drop_remainder=True)
+        ids = order.batch(min(batch_size, count), drop_remainder=True)
     else:
-        batches = order.batch(batch_size)
-    return batches.map(
-        lambda ids: tf.nest.map_structure(lambda column: tf.gather(column, ids), table)
-    )
+        ids = order.batch(batch_size)
+
+    def lookup(rows):
+        return to_batch(*tf.nest.map_structure(lambda column: tf.gather(column, rows), table))
+
+    batches = Positioned(ids, lookup)
+    return batches if training else batches.dataset()
 
 
 def real_positions(inputs, outputs):

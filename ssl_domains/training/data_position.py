@@ -24,7 +24,9 @@ from __future__ import annotations
 import collections
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -32,12 +34,32 @@ PENDING = "pending.npz"
 POSITION = "position.json"
 
 
+class Positioned(NamedTuple):
+    """Training batches made by `lookup` from a stream of small `positions` (batches of
+    row numbers). `ResumableBatches` then saves positions, never the batches: a
+    fine-tuning checkpoint holds no labeled row. Iterating it iterates the batches."""
+
+    positions: Any  # a tf.data dataset
+    lookup: Callable  # a batch of positions -> the batch trained on
+
+    def dataset(self, positions=None):
+        """The batches (of `positions`, by default the stream's own)."""
+        import tensorflow as tf
+
+        positions = self.positions if positions is None else positions
+        return positions.map(self.lookup, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+    def __iter__(self):
+        return iter(self.dataset())
+
+
 class ResumableBatches:
     """An endless stream of training batches from `dataset` whose position can be saved.
 
     Args:
         dataset: a tf.data dataset of batches (`(x, y)` / `(x, y, w)` tuples or a
-            single structure); it is repeated, so it may be finite.
+            single structure); it is repeated, so it may be finite. Or `Positioned`
+            batches, of which the positions are what is read ahead and saved.
         lookahead: the most batches the consumer may read ahead of the one it trains
             on (Keras's prefetch); saving with more pending is an error.
 
@@ -64,6 +86,9 @@ class ResumableBatches:
         # A stateful op left in a third-party pipeline must not stop checkpoints; its
         # draws then restart from their seed after a resume (the data order does not).
         options.experimental_external_state_policy = tf.data.experimental.ExternalStatePolicy.WARN
+        self._batches = dataset if isinstance(dataset, Positioned) else None
+        if self._batches is not None:
+            dataset = dataset.positions
         self.dataset = dataset.repeat().with_options(options)
         self._iterator = iter(self.dataset)
         self.lookahead = lookahead
@@ -79,7 +104,8 @@ class ResumableBatches:
         import tensorflow as tf
 
         spec = self.dataset.element_spec
-        return tf.data.Dataset.from_generator(self.generator, output_signature=spec).prefetch(2)
+        read = tf.data.Dataset.from_generator(self.generator, output_signature=spec)
+        return self._batches.dataset(read) if self._batches else read.prefetch(2)
 
     def generator(self):
         """The batches, as numpy structures. A generator made before the last `rewind`

@@ -25,7 +25,7 @@ from ssl_domains.training.callbacks import (
     StepCheckpoint,
     StopAtStep,
 )
-from ssl_domains.training.data_position import ResumableBatches
+from ssl_domains.training.data_position import Positioned, ResumableBatches
 from ssl_domains.training.run_directory import RunDirectory
 from ssl_domains.training.tensorboard_log import TensorBoardLog
 
@@ -246,6 +246,8 @@ class Trainer:
         )
         model.compile(optimizer=optimizer, **compile_args)
         window = max(1, min(self.train.log_every, steps // 2))
+        if isinstance(train_batches, Positioned):
+            train_batches = train_batches.dataset()
         losses = model.fit(
             train_batches.repeat(),
             steps_per_epoch=window,

@@ -105,7 +105,6 @@ class TokenClassification(Task):
             [label_ids(t, self.labels, data.path).tolist() for t in data.columns["tags"]]
         )
         table = (all_rows(self.features(data), len(data)), tags)
-        batches = indexed_batches(table, len(data), batch_size, training, seed)
         per_tag = [
             class_weights.get(i, 0.0) if class_weights else 1.0 for i in range(len(self.labels))
         ]
@@ -116,7 +115,7 @@ class TokenClassification(Task):
             y = tag_ids[:, : self.max_words].to_tensor(0, shape=[None, self.max_words])
             return x, y, tf.cast(visible, tf.float32) * tf.gather(tag_weights, y)
 
-        return batches.map(to_batch, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+        return indexed_batches(table, len(data), batch_size, training, seed, to_batch)
 
     def inputs_only(self, data, batch_size=64):
         return self.features(data).batch(batch_size).map(lambda w: self.featurize(w)[0])
