@@ -259,3 +259,27 @@ def test_an_interrupted_fine_tuning_resumes_to_the_report_of_an_uninterrupted_on
     assert [m["step"] for m in losses] == sorted({m["step"] for m in losses})
     reference = [m["loss"] for m in metrics(tmp_path / "straight") if "loss" in m]
     assert [m["loss"] for m in losses] == pytest.approx(reference, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_an_ema_teacher_run_resumes_to_the_losses_of_an_uninterrupted_one(tmp_path):
+    """BYOL: the target network (an EMA of the online one), its momentum schedule and
+    the random image views all come back from the checkpoint."""
+    args = ["pretrain", "--domain", "biomedical-imaging", "--recipe", "byol"]
+    args += ["--steps", "12", "--batch-size", "16", "--set", "train.checkpoint_every=4"]
+    args += ["--set", "train.log_every=2"]
+    straight = run_cli(*args, "--run-dir", str(tmp_path / "straight"))
+    assert straight.returncode == 0, straight.output
+    cut = run_cli(*args, "--run-dir", str(tmp_path / "cut"), "--set", "train.stop_at=6")
+    assert cut.returncode == 0, cut.output
+    resumed = run_cli("pretrain", "--resume", str(tmp_path / "cut"))
+    assert resumed.returncode == 0, resumed.output
+
+    def losses(run):
+        return {m["step"]: m["loss"] for m in metrics(run) if "loss" in m}
+
+    expected, got = losses(tmp_path / "straight"), losses(tmp_path / "cut")
+    assert list(got) == list(expected) == list(range(2, 13, 2))
+    assert list(got.values()) == pytest.approx(list(expected.values()), rel=1e-5)
+    final = metrics(tmp_path / "cut")[-1]
+    assert final["byol_loss"] == pytest.approx(metrics(tmp_path / "straight")[-1]["byol_loss"])
