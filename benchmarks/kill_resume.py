@@ -62,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domain", default="finance")
     parser.add_argument("--recipe", default="mlm")
-    parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--checkpoint-every", type=int, default=10)
     parser.add_argument("--kills", type=int, default=10)
     parser.add_argument(
