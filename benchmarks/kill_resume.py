@@ -93,6 +93,9 @@ def main() -> None:
         while process.poll() is None and time.perf_counter() - began < wait:
             time.sleep(0.05)
         if process.poll() is not None:
+            _, stderr = process.communicate()
+            if process.returncode:
+                raise SystemExit(f"start {len(rows) + 1} failed:\n{stderr}")
             raise SystemExit(f"the run finished before kill {len(rows) + 1}; raise --steps")
         process.send_signal(signal.SIGKILL)
         process.communicate()
