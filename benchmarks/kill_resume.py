@@ -110,7 +110,8 @@ def main() -> None:
             }
         )
         print(f"kill {len(rows)} after {wait:.1f} s", file=sys.stderr, flush=True)
-        command = ["pretrain", "--resume", str(run)]
+        if (run / "run.toml").is_file():  # else killed before it wrote anything: start over
+            command = ["pretrain", "--resume", str(run)]
     finish = start(command, args.backend)
     _, stderr = finish.communicate()
     if finish.returncode:
