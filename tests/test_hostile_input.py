@@ -520,3 +520,17 @@ def test_a_raising_divide_leaves_a_one_record_corpus_validating_on_itself_and_sa
     assert report.split_note.startswith(
         "one record, not divided (plugin undividable: divide raised IndexError): validating"
     )
+
+
+def test_an_item_handed_to_a_pool_a_dead_worker_broke_is_not_lost(tmp_path):
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ssl_domains.data import prepare_corpus as preparation
+
+    pool = preparation._worker_pool(None, 1)
+    with pytest.raises(BrokenProcessPool):
+        pool.submit(os.abort).result()  # the worker dies
+    refused = preparation._submit(pool, tmp_path / "a.txt", tmp_path / "a.stage")
+    with pytest.raises(BrokenProcessPool):
+        refused.result()  # rerun with the items in flight, not raised at submission
+    pool.shutdown()

@@ -23,7 +23,7 @@ import shutil
 import zlib
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -268,13 +268,12 @@ def _item_results(
             if pool is None:
                 pool = _worker_pool(context, workers)
                 for item, stage in itertools.islice(upcoming, workers * AHEAD_PER_WORKER):
-                    pending.append((item, stage, pool.submit(prepare_item_in_worker, item, stage)))
+                    pending.append((item, stage, _submit(pool, item, stage)))
             if not pending:
                 return
             item, stage, future = pending.popleft()
             for following, its_stage in itertools.islice(upcoming, 1):
-                job = pool.submit(prepare_item_in_worker, following, its_stage)
-                pending.append((following, its_stage, job))
+                pending.append((following, its_stage, _submit(pool, following, its_stage)))
             try:
                 result = future.result()
             except BrokenProcessPool:
@@ -298,6 +297,17 @@ def _worker_pool(context: ItemContext, workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         workers, mp_context=SPAWN, initializer=start_worker, initargs=(context,)
     )
+
+
+def _submit(pool: ProcessPoolExecutor, item, stage: Path) -> Future:
+    """`item` handed to `pool`. A pool a dead worker broke refuses new work; the refusal
+    comes back as the future's error, so the item is rerun with those in flight."""
+    try:
+        return pool.submit(prepare_item_in_worker, item, stage)
+    except BrokenProcessPool as error:
+        refused: Future = Future()
+        refused.set_exception(error)
+        return refused
 
 
 def _prepare_alone(context: ItemContext, item, stage: Path) -> ItemResult:
