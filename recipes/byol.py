@@ -23,8 +23,10 @@ Departures, and why:
   5a: 72.1% at 0.99, 72.5% at 0.996, 300 epochs). A run here is a few hundred steps,
   not 300,000: at 0.996 the target would move by about `0.004 * steps / 2`, so at
   300 steps it would still be half its random initialisation.
-- Views: the domain's, or SimCLR's (`standard_views`); BYOL's own add solarisation
-  and use asymmetric blur odds (1.0 and 0.1), which Keras's layers do not offer.
+- Views: the domain's, or SimCLR's (`standard_views`), with BYOL's asymmetric odds
+  (table 6): blur on every first view and one second view in ten, solarisation on
+  one second view in five (`asymmetric_views`, `BYOL_ODDS`; `recipe.asymmetric_views
+  = false` draws both views alike). Colour jitter applies to every view, not 80%.
 - AdamW at 1e-3 on the core's warmup-and-cosine schedule instead of LARS at
   0.2 x batch/256 (as SimCLR here, `two_views.py`); biases and normalisation
   weights undecayed, as the paper's LARS.
@@ -68,6 +70,7 @@ class BYOLConfig:
     # For demonstrating collapse (SimSiam's ablations); keep both on to train.
     predictor: bool = True
     stop_gradient: bool = True
+    asymmetric_views: bool = True  # BYOL's blur and solarisation odds per view
     validation_batches: int = 20
 
     def validate(self) -> None:
@@ -107,16 +110,24 @@ class BYOL(TwoViewRecipe):
     }
 
     def build_model(self, encoder, source=None):
+        from ssl_domains.api import BYOL_ODDS, asymmetric_views
         from ssl_domains.recipes.byol_model import BYOLModel
 
         cfg = self.config
+        backbone, converter, views = self.model_inputs(encoder, source)
+        second = None
+        if cfg.asymmetric_views:
+            views, second = asymmetric_views(views, BYOL_ODDS)
         return BYOLModel(
-            *self.model_inputs(encoder, source),
+            backbone,
+            converter,
+            views,
             projection_dim=cfg.projection_dim,
             projection_hidden_dim=cfg.projection_hidden_dim,
             base_momentum=cfg.base_momentum,
             predictor=cfg.predictor,
             stop_gradient=cfg.stop_gradient,
+            second_views=second,
         )
 
     def callbacks(self, model, total_steps):

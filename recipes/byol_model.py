@@ -66,6 +66,8 @@ class BYOLModel(TwoViewModel):
         predictor: False to drop the predictor (collapse ablation).
         stop_gradient: False to take the targets from the online network, with
             gradient (collapse ablation).
+        second_views: the second view's augmentation where it differs from `views`
+            (BYOL's blur and solarisation odds: `asymmetric_views`).
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Examples:
@@ -98,6 +100,7 @@ class BYOLModel(TwoViewModel):
         base_momentum: float = 0.996,
         predictor: bool = True,
         stop_gradient: bool = True,
+        second_views: keras.layers.Layer | None = None,
         **kwargs: Any,
     ) -> None:
         metric_names = (
@@ -107,7 +110,7 @@ class BYOLModel(TwoViewModel):
             "mismatched_cosine",
             "embedding_std",
         )
-        super().__init__(backbone, converter, views, metric_names, **kwargs)
+        super().__init__(backbone, converter, views, metric_names, second_views, **kwargs)
         self.projection_dim = projection_dim
         self.projection_hidden_dim = projection_hidden_dim
         self.base_momentum = base_momentum

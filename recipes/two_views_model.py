@@ -41,6 +41,8 @@ class TwoViewModel(keras.Model):
         views: a Keras layer or model drawing one view of images in [0, 1], e.g.
             `ssl_domains.image.views.standard_views(S)`.
         metric_names: the `keras.metrics.Mean` trackers that `track` updates.
+        second_views: draws the second view, where the two differ (BYOL's blur and
+            solarisation odds, `asymmetric_views`); `None`: `views` draws both.
         **kwargs: `keras.Model` arguments (`name`, ...).
 
     Examples:
@@ -66,12 +68,14 @@ class TwoViewModel(keras.Model):
         converter: keras.layers.Layer,
         views: keras.layers.Layer,
         metric_names: tuple[str, ...] = (),
+        second_views: keras.layers.Layer | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.backbone = backbone
         self.converter = converter
         self.views = views
+        self.second_views = second_views
         self.width = int(backbone.output.shape[-1])
         self.trackers = {name: keras.metrics.Mean(name=name) for name in metric_names}
 
@@ -86,7 +90,8 @@ class TwoViewModel(keras.Model):
         """`[2n, S, S, C]`: two independent views of each image, first views first."""
         # Views are the task, not a regulariser: drawn in evaluation as in training.
         first = self.views(images, training=True)
-        second = self.views(images, training=True)
+        second_views = self.views if self.second_views is None else self.second_views
+        second = second_views(images, training=True)
         return ops.concatenate([first, second], axis=0)
 
     def encode(self, backbone: keras.layers.Layer, pair: Tensor, training: bool) -> Tensor:
@@ -119,13 +124,16 @@ class TwoViewModel(keras.Model):
             converter=keras.layers.serialize(self.converter),
             views=keras.layers.serialize(self.views),
         )
+        if self.second_views is not None:
+            config["second_views"] = keras.layers.serialize(self.second_views)
         return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> TwoViewModel:
         config = dict(config)
-        for key in ("backbone", "converter", "views"):
-            config[key] = keras.layers.deserialize(config[key])
+        for key in ("backbone", "converter", "views", "second_views"):
+            if key in config:
+                config[key] = keras.layers.deserialize(config[key])
         return cls(**config)
 
 

@@ -74,6 +74,10 @@ _ON_FIRST_USE = {
     "image_epoch_steps": "ssl_domains.image.pixels",
     "to_backbone": "ssl_domains.image.pixels",
     "standard_views": "ssl_domains.image.views",
+    "asymmetric_views": "ssl_domains.image.views",
+    "BYOL_ODDS": "ssl_domains.image.views",
+    "DINO_ODDS": "ssl_domains.image.views",
+    "RandomSolarization": "ssl_domains.image.views",
     "nt_xent": "ssl_domains.objectives.losses.nt_xent",
     "ProjectionHead": "ssl_domains.objectives.projection_head",
     # joint-embedding objectives (BYOL, DINO, Barlow Twins): teacher and collapse watch

@@ -202,11 +202,12 @@ def test_a_broken_config_warns_of_collapse_and_the_default_does_not():
         warmup_teacher_temperature=0.1,
         center_momentum=1.0,
     )
-    lines, history = short_fit(broken)
+    # Measured: KL 0.68, 0.29, 0.21, 0.14 per 10 steps, the warning at step 40.
+    lines, history = short_fit(broken, steps=50)
     print("\n".join(lines))
     assert len(lines) >= 1 and all(line.startswith("collapse at step") for line in lines)
     assert any("teacher_student_kl" in line for line in lines), lines
-    lines, history = short_fit(DINOConfig(**SMALL))
+    lines, history = short_fit(DINOConfig(**SMALL), steps=50)
     assert lines == [], (lines, history)
 
 
@@ -241,9 +242,11 @@ from ssl_domains.recipes.dino.recipe import DINO, DINOConfig
 keras.utils.set_random_seed(0)
 # The teacher held still (momentum 1), the student distils a fixed network. The loss is
 # the teacher's entropy (which centering raises as the center settles) plus the KL
-# from teacher to student, the part the student controls: that must fall.
+# from teacher to student, the part the student controls: that must fall. Crops alike:
+# with DINO's odds (a solarised second crop) 20 steps are too few to see it (measured,
+# TensorFlow: KL 2.61 then 3.22 at step 20, 2.02 at step 40).
 config = DINOConfig(out_dim=64, hidden_dim=64, bottleneck_dim=32, local_crops=2,
-                    teacher_momentum=1.0)
+                    teacher_momentum=1.0, asymmetric_views=False)
 recipe = DINO(config)
 backbone = recipe.build_backbone('vit-nano', image_size=32)
 info = {'image_size': 32, 'channels': 3}

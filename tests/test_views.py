@@ -86,3 +86,48 @@ def test_a_grayscale_domain_drops_colour_and_an_oriented_one_drops_flips():
     assert "RandomFlip" not in {type(x).__name__ for x in standard_views(32, flips=False).layers}
     scans = np.random.default_rng(0).uniform(0, 1, (2, 40, 40, 1)).astype("float32")
     assert ops.convert_to_numpy(Scans().views(32)(scans, training=True)).shape == (2, 32, 32, 1)
+
+
+def test_view_odds_blur_and_solarise_the_shares_asked():
+    # BYOL's and DINO's per-view odds: a share of images blurred, another solarised.
+    import keras
+
+    from ssl_domains.image.views import asymmetric_views, with_odds
+
+    images = np.random.default_rng(0).uniform(0, 1, (600, 12, 12, 3)).astype("float32")
+    blur = keras.layers.RandomGaussianBlur(1.0, 3, sigma=(1.0, 2.0), value_range=(0, 1))
+
+    def changed(layers) -> np.ndarray:
+        out = images
+        for layer in layers:
+            out = layer(out, training=True)
+        return np.abs(ops.convert_to_numpy(out) - images).max(axis=(1, 2, 3)) > 1e-4
+
+    assert changed(with_odds([blur], 1.0)).all()
+    assert not changed(with_odds([blur], 0.0)).any()
+    assert 0.05 < changed(with_odds([blur], 0.1)).mean() < 0.16
+    solarised = with_odds([blur], 0.0, solarize=0.2)
+    assert 0.14 < changed(solarised).mean() < 0.27
+    out = ops.convert_to_numpy(solarised[-1](images, training=True))
+    flipped = ~np.isclose(out, images).all(axis=(1, 2, 3))
+    np.testing.assert_allclose(out[flipped], np.where(images < 0.5, images, 1 - images)[flipped])
+    # BYOL's two views: copies of one view with their own odds, and their own seeds.
+    seeded = keras.Sequential([RandomResizedCrop(8, 8, seed=3), blur])
+    first, second = asymmetric_views(seeded)
+    assert [type(x).__name__ for x in second.layers][-1] == "RandomSolarization"
+    a, b = (ops.convert_to_numpy(v.layers[0](images[:4])) for v in (first, second))
+    assert not np.allclose(a, b)
+
+
+def test_multi_crop_odds_survive_its_config():
+    from ssl_domains.image.views import DINO_ODDS, MultiCrop, multi_crop_views
+
+    crops = multi_crop_views(16, local_crops=1, odds=DINO_ODDS)
+    again = MultiCrop.from_config(crops.get_config())
+    assert again.odds == [tuple(pair) for pair in DINO_ODDS]
+    kinds = [again.first_augment, again.second_augment, again.local_augment]
+    factors = [[x.factor for x in kind if hasattr(x, "sigma")][0] for kind in kinds]
+    assert factors == [(1.0, 1.0), (0.1, 0.1), (0.5, 0.5)]
+    assert type(again.second_augment[-1]).__name__ == "RandomSolarization"
+    images = np.random.default_rng(0).uniform(0, 1, (4, 16, 16, 3)).astype("float32")
+    assert [tuple(v.shape) for v in again(images)] == [(4, 16, 16, 3)] * 3

@@ -56,9 +56,10 @@ random-init draw per run; the 0.44 below came out at 0.36 in the table further d
   small region drawn at full resolution, not a 96-pixel one. A domain's own views
   supply the flips, colour and blur of every crop, and the lower bound of its crop
   scale is a floor for every crop (biomedical-imaging: 30%, so local crops are 30-40%).
-- Augmentations: the same for every crop (SimCLR's, or the domain's); the paper blurs
-  the first global crop always, the second with probability 0.1 and solarizes it,
-  and local crops with probability 0.5.
+- Augmentations: SimCLR's, or the domain's, on every crop, with the paper's odds
+  per crop (`DINO_ODDS`): blur on every first global crop, on one second global
+  crop in ten, which one in five also has solarised, and on half the local crops
+  (`recipe.asymmetric_views = false` augments every crop alike).
 - AdamW at 1e-3 on the core's warmup-and-cosine schedule with weight decay fixed (the
   paper: 5e-4 x batch/256, decay 0.04 rising to 0.4), and gradients are clipped by
   the core's global norm rather than per layer at 3.0.
@@ -122,6 +123,7 @@ class DINOConfig:
     center_momentum: float = 0.9
     teacher_momentum: float = 0.99
     freeze_last_layer_fraction: float = 0.0
+    asymmetric_views: bool = True  # DINO's blur and solarisation odds per crop
     validation_batches: int = 20
 
     def validate(self) -> None:
@@ -174,7 +176,7 @@ class DINO(TwoViewRecipe):
     def views(self, encoder):
         """Multi-crop views at the backbone's size, from the domain's views if it has
         them (their crop floor kept, their other layers on every crop)."""
-        from ssl_domains.api import multi_crop_views
+        from ssl_domains.api import DINO_ODDS, multi_crop_views
 
         cfg, size = self.config, int(encoder.info["image_size"])
         return multi_crop_views(
@@ -185,6 +187,7 @@ class DINO(TwoViewRecipe):
             local_scale=(cfg.local_scale_min, cfg.local_scale_max),
             view=encoder.views,
             color=int(encoder.info["channels"]) == 3,
+            odds=DINO_ODDS if cfg.asymmetric_views else None,
         )
 
     def build_model(self, encoder, source=None):

@@ -94,6 +94,86 @@ class RandomResizedCrop(keras.layers.Layer):
         }
 
 
+@keras.saving.register_keras_serializable(package="ssl_domains")
+class RandomSolarization(keras.layers.Layer):
+    """Solarisation of a share `rate` of the images of a batch, each image drawn on
+    its own: pixels at or above `threshold` become `1 - pixel` (images in [0, 1]).
+
+    Keras's `Solarization` transforms every image, and draws its threshold from
+    `[lower, upper * 255]` (keras 3.15: the lower end is left unscaled), so it cannot
+    be asked for BYOL's fixed threshold of half the range; this is one `where`.
+
+    Args:
+        rate: the probability that an image is solarised (BYOL, DINO: 0.2).
+        threshold: in [0, 1] (BYOL: 0.5).
+        seed: for the draw's `SeedGenerator`.
+    """
+
+    def __init__(self, rate: float = 0.2, threshold: float = 0.5, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate, self.threshold, self.seed = float(rate), float(threshold), seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=True):
+        if not training or self.rate <= 0:
+            return images
+        chosen = keras.random.uniform((ops.shape(images)[0], 1, 1, 1), seed=self.generator)
+        solarised = ops.where(images < self.threshold, images, 1.0 - images)
+        return ops.where(chosen < self.rate, solarised, images)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "rate": self.rate,
+            "threshold": self.threshold,
+            "seed": self.seed,
+        }
+
+
+# (blur, solarisation) odds per view. BYOL (Grill et al., 2020, table 6): its first
+# view and its second. DINO (Caron et al., 2021, appendix; its `DataAugmentationDINO`):
+# the first global crop, the second, and the local crops.
+BYOL_ODDS = ((1.0, 0.0), (0.1, 0.2))
+DINO_ODDS = ((1.0, 0.0), (0.1, 0.2), (0.5, 0.0))
+
+
+def asymmetric_views(view, odds=BYOL_ODDS) -> list:
+    """One `keras.Sequential` per `(blur, solarize)` pair of `odds`: copies of `view`'s
+    layers with those odds (`with_odds`), its crop, flips and colour kept."""
+    layers = list(getattr(view, "layers", [view]))
+    return [
+        keras.Sequential(with_odds(layers, *pair, salt=i), name=f"view_{i + 1}")
+        for i, pair in enumerate(odds)
+    ]
+
+
+def with_odds(layers, blur: float, solarize: float = 0.0, salt: int = 0) -> list:
+    """Fresh copies of a view's `layers`, its Gaussian blur applied to a share `blur` of
+    images and a solarisation (threshold 0.5, BYOL's) to a share `solarize` after it.
+
+    BYOL's two views and DINO's crops differ only in these odds (BYOL, Grill et al.,
+    2020, table 6: blur 1.0 and 0.1, solarisation 0 and 0.2; DINO, Caron et al., 2021:
+    the same for its global crops, blur 0.5 for its local ones). Copies, not the
+    layers themselves, so that each view draws from its own seeds and a model rebuilt
+    from its config has the same variables; a fixed seed is offset by `salt`, which
+    each view's copies should have their own of.
+    """
+    out = []
+    for layer in layers:
+        config = layer.get_config()
+        if config.get("seed") is not None:
+            config["seed"] += salt
+        if isinstance(layer, keras.layers.RandomGaussianBlur):
+            config["factor"] = (blur, blur)  # Keras draws each image's odds in this range
+        out.append(layer.__class__.from_config(config))
+    if solarize > 0:
+        out.append(RandomSolarization(solarize, seed=None, dtype="float32"))
+    return out
+
+
 def standard_views(size: int, color: bool = True, flips: bool = True, seed=None, scale=(0.08, 1.0)):
     """The augmentations of one SimCLR view (Chen et al., 2020, appendix A), as Keras
     layers on images valued in [0, 1]: a random resized crop to `size`, a horizontal
@@ -105,7 +185,8 @@ def standard_views(size: int, color: bool = True, flips: bool = True, seed=None,
     of the image (raise its lower end where scale carries meaning, as at a
     microscope's fixed magnification). Where this departs from the
     paper: Keras's colour jitter applies to every image (the paper: 80% of them), and
-    the blur's strength is drawn per image rather than applied to half of them.
+    the blur, applied to half of the images as in the paper (Keras draws each image's
+    odds uniformly from `[0, factor]`), has one strength per batch, not per image.
     """
     # Augmenting pixels in float32 under any precision policy: Keras's blur has no
     # float16 kernel, and reduced precision buys nothing here.
@@ -155,6 +236,9 @@ class MultiCrop(keras.layers.Layer):
         global_scale, local_scale: bounds of each crop's share of the image's area.
         augment: layers applied to every crop after it is cut (flips, colour, blur),
             one by one, so they take crops of either size.
+        odds: `None` to augment every crop alike, or `(blur, solarize)` odds for the
+            first global crop, the second, and the local ones (`with_odds`; DINO's:
+            `DINO_ODDS`).
         seed: for the crops' `SeedGenerator`s.
     """
 
@@ -166,6 +250,7 @@ class MultiCrop(keras.layers.Layer):
         global_scale=(0.4, 1.0),
         local_scale=(0.05, 0.4),
         augment=(),
+        odds=None,
         seed=None,
         **kwargs,
     ):
@@ -181,13 +266,20 @@ class MultiCrop(keras.layers.Layer):
             keras.layers.deserialize(layer) if isinstance(layer, dict) else layer
             for layer in augment
         ]
+        self.odds = None if odds is None else [tuple(map(float, pair)) for pair in odds]
+        # Per crop kind: the first global crop, the second, the local ones.
+        self.first_augment = self.second_augment = self.local_augment = self.augment
+        if self.odds is not None:
+            kinds = [with_odds(self.augment, *pair, salt=i) for i, pair in enumerate(self.odds)]
+            self.first_augment, self.second_augment, self.local_augment = kinds
 
     def call(self, images, training=True):
         crops = [self.global_crop(images, training=training) for _ in range(2)]
         crops += [self.local_crop(images, training=training) for _ in range(self.local_crops)]
+        kinds = [self.first_augment, self.second_augment]
         out = []
-        for crop in crops:
-            for layer in self.augment:
+        for i, crop in enumerate(crops):
+            for layer in kinds[i] if i < 2 else self.local_augment:
                 crop = layer(crop, training=training)
             out.append(crop)
         return out
@@ -206,6 +298,7 @@ class MultiCrop(keras.layers.Layer):
             "global_scale": self.global_scale,
             "local_scale": self.local_scale,
             "augment": [keras.layers.serialize(layer) for layer in self.augment],
+            "odds": self.odds,
             "seed": self.seed,
         }
 
@@ -220,6 +313,7 @@ def multi_crop_views(
     color: bool = True,
     flips: bool = True,
     seed=None,
+    odds=None,
 ) -> MultiCrop:
     """DINO's multi-crop views: 2 global crops (DINO: 224 px, 40-100% of the image) and
     `local_crops` local ones (DINO: 96 px, 5-40%), each augmented as a view.
@@ -243,6 +337,9 @@ def multi_crop_views(
     (`local_size=global_size`, the default): the same pixels, detail kept, and the
     same cost per crop as a global one. A backbone that accepts other sizes can take
     `local_size` smaller, as DINO's 96 px, for cheaper local crops.
+
+    `odds` sets the blur and solarisation odds per crop kind (`MultiCrop`); DINO's are
+    `DINO_ODDS`. `None` augments every crop as `view` does.
 
     Examples:
 
@@ -273,6 +370,7 @@ def multi_crop_views(
         global_scale,
         local_scale,
         augment,
+        odds=odds,
         seed=seed,
         name="multi_crop",
     )
