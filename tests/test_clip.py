@@ -406,3 +406,57 @@ def test_a_text_preset_and_an_image_preset_start_the_two_towers(tmp_path):
     for tower, original in ((saved.image_encoder, image), (saved.text_encoder, text)):
         start, now = original.weights[0].numpy(), tower.weights[0].numpy()
         assert start.shape == now.shape and np.abs(start - now).max() < 0.01
+
+
+def test_an_image_domain_takes_a_clip_runs_image_tower_with_its_trained_weights(
+    figures_run, tmp_path
+):
+    # evaluate, finetune and `pretrain --from` on an image domain see the tower only.
+    from keras import ops
+
+    from ssl_domains.evaluation.probes import load_encoder
+    from ssl_domains.image.backbones import pooled_features
+    from ssl_domains.image.pixels import to_backbone
+    from ssl_domains.image_text.towers import image_embeddings
+    from ssl_domains.presets.encoder import Encoder
+
+    run_dir, _ = figures_run
+    tower = load_encoder(str(run_dir), "biomedical-imaging")
+    clip = Encoder.load(str(run_dir))
+    assert tower.backbone is not clip.backbone and tower.tokenizer is None
+    assert tuple(tower.backbone.image_shape) == tuple(clip.backbone.image_shape)
+    side = int(tower.info["image_size"])
+    pixels = np.random.default_rng(0).uniform(0, 1, (4, side, side, 3)).astype("float32")
+    features = pooled_features(tower.backbone(to_backbone(tower.converter, pixels)))
+    projected = ops.normalize(clip.backbone.vision_projection(features), axis=-1)
+    clip.info.update(image_size=side, channels=3)
+    expected = image_embeddings(clip, pixels)
+    np.testing.assert_allclose(ops.convert_to_numpy(projected), expected, atol=1e-5)
+
+
+def test_finetune_trains_a_clip_runs_image_tower_and_says_how_without_an_image_domain(
+    figures_run, tmp_path, monkeypatch, capsys
+):
+    from ssl_domains.cli.main import main
+    from ssl_domains.plugins.biomedical.figures import BiomedicalFiguresDomain
+
+    def ssl_domains(*args) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["ssl-domains", *args])
+        code = 0
+        try:
+            main()
+        except SystemExit as exited:
+            code = exited.code
+        captured = capsys.readouterr()
+        return code, captured.out + captured.err
+
+    run_dir, _ = figures_run
+    labels = str(BiomedicalFiguresDomain().sample_labels())  # path,label,caption
+    code, output = ssl_domains("finetune", str(run_dir), "--data", labels)
+    assert code == 2 and "pass --domain biomedical-imaging" in output, output
+    out = tmp_path / "tuned"
+    args = ["--domain", "biomedical-imaging", "--data", labels, "--epochs", "2"]
+    code, output = ssl_domains("finetune", str(run_dir), *args, "--run-dir", str(out))
+    assert code == 0, output
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["per_class"]) == 3 and 0 <= report["accuracy"] <= 1

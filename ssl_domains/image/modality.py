@@ -75,6 +75,7 @@ class ImageModality(Modality):
 
         if config.model.source:
             encoder = Encoder.load(resolve_source(config.model.source), trusted=trusted)
+            image_side(encoder)
             self.check_encoder(encoder, config.model.source)
         else:
             size, channels = domain.image_size, domain.channels
@@ -84,10 +85,12 @@ class ImageModality(Modality):
         return encoder
 
     def adopt_domain(self, encoder, domain, replace: bool) -> None:
-        """The image size and channels the backbone takes, and the domain's views."""
+        """The image size and channels the backbone takes, and the domain's views; a
+        CLIP encoder's image tower in place of the dual encoder (`image_side`)."""
         from ssl_domains.image.backbones import image_shape
         from ssl_domains.image.pixels import fresh_converter
 
+        image_side(encoder)
         height, width, channels = image_shape(encoder.backbone)
         if height is None or height != width:  # a fully convolutional preset: the domain's
             height = encoder.info.get("image_size") if not replace else None
@@ -161,3 +164,17 @@ class ImageModality(Modality):
             except OSError as error:
                 raise UserError(f"cannot read {path}: {error.strerror or error}") from None
         return batch
+
+
+def image_side(encoder) -> None:
+    """Make a CLIP run or preset (`DualEncoderBackbone`, keras-hub's `CLIPBackbone`) an
+    image encoder, in place: its image tower as the backbone, its image converter kept,
+    its text tower and tokenizer dropped. So an image domain's `finetune`, `evaluate`
+    and `pretrain --from` take a CLIP run's image tower as they take any image preset.
+    Other encoders are left as they are."""
+    from ssl_domains.image_text.dual_encoder import image_tower, is_dual_encoder
+
+    if is_dual_encoder(encoder.backbone):
+        encoder.backbone = image_tower(encoder.backbone)
+        encoder.tokenizer, encoder.normalizer = None, None
+        encoder.info["image_tower_of"] = encoder.info.get("recipe", "clip")

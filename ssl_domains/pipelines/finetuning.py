@@ -99,6 +99,12 @@ def task_name(config: FinetuneConfig, plugins) -> str:
     domain = source_domain(config.run.source, config.run.domain, plugins)
     if domain is None:
         return resolve_task(config.run.task, None, plugins=plugins)
+    if domain.modality == "image-text":  # nothing fine-tunes both towers; the image one can
+        images = sorted(name for name, p in plugins.domains.items() if p.obj.modality == "image")
+        raise UserError(
+            f"{config.run.source} is a {domain.name} (image-text) model: finetune trains its "
+            f"image tower on an image domain's labels; pass --domain {' or '.join(images)}"
+        )
     return resolve_task(config.run.task, domain.modality, f"the {domain.name} model", plugins)
 
 
