@@ -232,6 +232,23 @@ def test_evaluate_reports_kl_and_entropy_next_to_their_baselines_and_save_drops_
     assert "config.json" in saved and not any("head" in name for name in saved)
 
 
+@pytest.mark.parametrize("representation", ["teacher", "student"])
+def test_save_keeps_the_teachers_backbone_or_the_students(representation, tmp_path):
+    from ssl_domains.presets.encoder import Encoder
+
+    recipe = DINO(DINOConfig(**SMALL, representation=representation))
+    enc = encoder(recipe)
+    model = recipe.build_model(enc)
+    teacher = model.teacher.networks[0]
+    for weight in teacher.weights:  # a teacher unlike its student
+        weight.assign(weight * 0.5 + 0.25)
+    recipe.save(model, enc, tmp_path / "preset")
+    saved = Encoder.load(str(tmp_path / "preset")).backbone.weights
+    kept = teacher if representation == "teacher" else model.backbone
+    for got, want in zip(saved, kept.weights, strict=True):
+        np.testing.assert_allclose(ops.convert_to_numpy(got), ops.convert_to_numpy(want))
+
+
 LEARN = """
 import keras, tensorflow as tf
 from keras import ops
