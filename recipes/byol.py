@@ -110,8 +110,9 @@ class BYOL(TwoViewRecipe):
     }
 
     def build_model(self, encoder, source=None):
-        from ssl_domains.api import BYOL_ODDS, asymmetric_views
         from ssl_domains.recipes.byol_model import BYOLModel
+
+        from ssl_domains.api import BYOL_ODDS, asymmetric_views
 
         cfg = self.config
         backbone, converter, views = self.model_inputs(encoder, source)

@@ -1,5 +1,10 @@
 """The trainer: schedule, checkpoints, exact resume and the NaN guard (in-process)."""
 
+import math
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -171,3 +176,44 @@ def test_accumulating_n_batches_is_one_step_on_an_n_times_larger_batch(tmp_path)
     assert small.run.checkpoint_steps() == [2, 3]
     assert [m["step"] for m in small.run.read_metrics() if "loss" in m] == [1, 2, 3]
     assert abs(plain.weights[0].numpy()).sum() > 0.1  # it did train
+
+
+COSINE_DECAY = """
+import numpy as np, keras
+from keras import ops
+from ssl_domains.training.trainer import CosineDecayAdamW
+optimizer = CosineDecayAdamW(0.4, 4, learning_rate=0.1, weight_decay=0.04)
+weight = keras.Variable(np.ones(3, "float32"))
+optimizer.build([weight])
+shrink = []
+for _ in range(5):  # zero gradients: only weight decay moves the weight
+    before = ops.convert_to_numpy(weight)[0]
+    optimizer.apply([ops.zeros(3)], [weight])
+    shrink.append((before - ops.convert_to_numpy(weight)[0]) / before / 0.1)
+print("decay", " ".join(f"{x:.5f}" for x in shrink))
+"""
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax", "torch"])
+def test_weight_decay_follows_its_cosine_from_start_to_final_on_every_backend(backend):
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    done = subprocess.run(
+        [sys.executable, "-c", COSINE_DECAY], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen = [float(x) for x in done.stdout.split("decay")[-1].split()]
+    # wd(step) = 0.4 + (0.04 - 0.4) * (1 + cos(pi * step / 4)) / 2, held at 0.4 after step 4
+    expected = [0.4 - 0.18 * (1 + math.cos(math.pi * min(s, 4) / 4)) for s in range(5)]
+    np.testing.assert_allclose(seen, expected, atol=1e-4)
+
+
+def test_a_recipes_final_weight_decay_reaches_the_optimizer(tmp_path):
+    from ssl_domains.training.trainer import CosineDecayAdamW
+
+    net = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    t = trainer(tmp_path, learning_rate=0.1, weight_decay=0.04, warmup_fraction=0.0)
+    args = {"final_weight_decay": 0.4}
+    t.fit(net, regression(), None, 4, {"loss": no_gradient}, progress=False, optimizer_args=args)
+    assert isinstance(net.optimizer, CosineDecayAdamW)
+    assert float(keras.ops.convert_to_numpy(net.optimizer.weight_decay)) == pytest.approx(0.4)
+    assert net.optimizer.get_config()["weight_decay"] == pytest.approx(0.04)

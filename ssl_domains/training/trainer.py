@@ -91,7 +91,8 @@ class Trainer:
         extra: dict[str, Any] | None = None,
     ) -> keras.optimizers.Optimizer:
         """AdamW on the run's schedule; `extra` (a recipe's `optimizer_args`) overrides
-        its arguments and may name variables to leave out of weight decay.
+        its arguments, may name variables to leave out of weight decay, and may set a
+        `final_weight_decay` for the decay to reach on a cosine (`CosineDecayAdamW`).
 
         With accumulation, Keras evaluates a schedule at the batch count, not the step
         count (`BaseOptimizer._get_current_learning_rate`), so it is wrapped to see
@@ -106,8 +107,11 @@ class Trainer:
         )
         args.update(extra or {})
         undecayed = args.pop("exclude_from_weight_decay", None)
+        final_decay = args.pop("final_weight_decay", None)
         if lr_multipliers:
             optimizer = LayerwiseAdamW(lr_multipliers, **args)
+        elif final_decay is not None:
+            optimizer = CosineDecayAdamW(final_decay, total_steps, **args)
         else:
             optimizer = keras.optimizers.AdamW(**args)
         if undecayed:
@@ -300,6 +304,41 @@ class PerStep(keras.optimizers.schedules.LearningRateSchedule):
     def from_config(cls, config):
         schedule = keras.saving.deserialize_keras_object(config["schedule"])
         return cls(schedule, config["accumulate"])
+
+
+class CosineDecayAdamW(keras.optimizers.AdamW):
+    """AdamW whose weight decay moves on a cosine from `weight_decay` at step 0 to
+    `final_weight_decay` at `decay_steps` (DINO's 0.04 to 0.4; Keras's AdamW keeps one).
+
+    Each backend's optimizer reads `self.weight_decay` when it decays the weights
+    (`_apply_weight_decay`, three implementations), so that attribute is the
+    schedule's value at the current step, a tensor, once the optimizer is built.
+    """
+
+    def __init__(self, final_weight_decay: float, decay_steps: int, **kwargs):
+        super().__init__(**kwargs)
+        self.final_weight_decay, self.decay_steps = float(final_weight_decay), int(decay_steps)
+
+    @property
+    def weight_decay(self):
+        if not self.built:
+            return self.initial_weight_decay
+        steps = keras.ops.cast(self.iterations, "float32") / (self.gradient_accumulation_steps or 1)
+        progress = keras.ops.minimum(steps / max(self.decay_steps, 1), 1.0)
+        start, end = self.initial_weight_decay, self.final_weight_decay
+        return end + (start - end) * 0.5 * (1 + keras.ops.cos(math.pi * progress))
+
+    @weight_decay.setter
+    def weight_decay(self, value):
+        self.initial_weight_decay = value
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "weight_decay": self.initial_weight_decay,
+            "final_weight_decay": self.final_weight_decay,
+            "decay_steps": self.decay_steps,
+        }
 
 
 class LayerwiseAdamW(keras.optimizers.AdamW):
