@@ -215,7 +215,9 @@ class Electra(Recipe):
         hits = nll = masked = 0.0
         true_pos = false_pos = false_neg = correct = detection_nll = real = 0.0
         for x, y, weights in batches.as_numpy_iterator():
-            out = model.predict_on_batch(x)
+            # Not `predict_on_batch`: under a tf.distribute strategy Keras 3.15 runs the
+            # whole batch on every replica and returns the copies end to end.
+            out = model.predict(x, batch_size=len(y), verbose=0)
             logits = out["generator_logits"].astype(np.float64)
             top = logits.max(-1, keepdims=True)
             log_z = top[..., 0] + np.log(np.exp(logits - top).sum(-1))

@@ -54,7 +54,7 @@ class Wav2Vec2Pretrainer(keras.Model):
     """Self-supervised wav2vec 2.0 pretraining around a `Wav2Vec2Backbone`.
 
     Inputs: the backbone's dict, `{"waveform": (B, samples) float32,
-    "padding_mask": (B, samples) bool}`; no labels.
+    "padding_mask": (B, samples) bool or 0/1}`; no labels.
 
     Outputs of `call`, a dict (T frames, K distractors, G codebooks of V entries):
         `"similarities"`: `(B, T, 1 + K)` cosine similarities of each context vector to
@@ -183,9 +183,10 @@ class Wav2Vec2Pretrainer(keras.Model):
         self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
 
     def call(self, inputs: dict[str, Tensor], training: bool = False) -> dict[str, Tensor]:
-        features, frame_mask = self.backbone.extract_features(
-            inputs["waveform"], inputs.get("padding_mask")
-        )
+        padding_mask = inputs.get("padding_mask")
+        if padding_mask is not None:  # bool, or 0/1 (the recipe's batches, see `batches`)
+            padding_mask = ops.cast(padding_mask, "bool")
+        features, frame_mask = self.backbone.extract_features(inputs["waveform"], padding_mask)
         batch_size, num_frames = ops.shape(frame_mask)[0], ops.shape(frame_mask)[1]
         lengths = ops.sum(ops.cast(frame_mask, "int32"), axis=1)
 
