@@ -145,7 +145,7 @@ def test_the_split_keeps_duplicates_on_one_side(tmp_path):
 def test_each_embedded_sample_corpus_splits_under_its_domains_defaults(name, tmp_path):
     # The embedded default must pretrain: records on both sides of the split.
     from ssl_domains.config import resolve_config
-    from ssl_domains.pipelines.pretraining import deduplicator
+    from ssl_domains.data.deduplicator import deduplicator_for
     from ssl_domains.plugin.registry import registry
 
     config = resolve_config(registry(), flags={"run.domain": name})
@@ -157,7 +157,7 @@ def test_each_embedded_sample_corpus_splits_under_its_domains_defaults(name, tmp
         tmp_path,
         options,
         config.data.validation_fraction,
-        dedup=deduplicator(config),
+        dedup=deduplicator_for(config.data.deduplicate, config.data.near_duplicates),
     )
     assert report.validation_records > 0
     assert report.train_records > 5 * report.validation_records

@@ -39,7 +39,6 @@ import itertools
 import pickle
 import shutil
 import tempfile
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -49,6 +48,7 @@ from ssl_domains.data.deduplicator import (
     Deduplicator,
     Fingerprint,
     HammingIndex,
+    deduplicator_for,
     signature_similarity,
 )
 from ssl_domains.data.item_preparation import ItemContext, prepare_item, unstage_piece
@@ -481,9 +481,11 @@ def prepare_with_beam(
     """`prepare_corpus` as a Beam pipeline on `runner`, with `pipeline_args` (Beam's
     own flags, e.g. `--direct_num_workers=4` or Dataflow's `--project`).
 
-    `out_dir` must be a local or mounted path the launcher can rename in: the shards
-    are written to a temporary sibling folder that becomes `out_dir` only when the
-    pipeline and the report are complete. `out_dir` may exist only if empty.
+    `out_dir` is a local or mounted path the launcher can write in, and may exist only
+    if empty. The shards and the report are written into it; if the pipeline fails,
+    what it wrote is removed (and `out_dir` too, when this made it). Atomicity is the
+    caller's: `write_prepared` prepares into a staging folder it renames when the
+    corpus is whole.
     """
     from ssl_domains.plugin.registry import registry
 
@@ -491,9 +493,9 @@ def prepare_with_beam(
     out_dir = Path(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()):
         raise UserError(f"{out_dir} already exists and is not empty")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work_dir = out_dir.parent / f".{out_dir.name}.beam-{uuid.uuid4().hex[:8]}"
-    work_dir.mkdir()
+    dedup = deduplicator_for(deduplicate, near_duplicates)
+    made = not out_dir.exists()
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         with beam.Pipeline(options=pipeline_options(runner, pipeline_args)) as pipeline:
             build_pipeline(
@@ -501,25 +503,30 @@ def prepare_with_beam(
                 domain_name,
                 domain_config,
                 files,
-                work_dir,
+                out_dir,
                 options,
                 validation_fraction,
-                Deduplicator(near=near_duplicates).settings() if deduplicate else None,
+                dedup.settings() if dedup else None,
             )
-        stats, first_piece = _read_summary(work_dir / SUMMARY)
+        stats, first_piece = _read_summary(out_dir / SUMMARY)
         hooks = [{k: v for (f, k), v in stats.items() if f == name} for name in HOOK_STATS]
         stats = {key: value for key, value in stats.items() if key[0] not in HOOK_STATS}
-        report = assemble_report(stats, domain.unit, work_dir, options.layouts)
+        report = assemble_report(stats, domain.unit, out_dir, options.layouts)
         require_working_plugin(domain.name, *hooks)
         require_usable(report)
         if validation_fraction > 0 and 0 in (report.train_records, report.validation_records):
             report.split_note = split_pieces(
-                domain, modality_of(domain), work_dir, report, validation_fraction, first_piece
+                domain, modality_of(domain), out_dir, report, validation_fraction, first_piece
             )
-        report.save(work_dir)
-        if out_dir.exists():
-            out_dir.rmdir()
-        work_dir.rename(out_dir)  # atomic: a reader sees no directory or a whole one
-    finally:
-        shutil.rmtree(work_dir, ignore_errors=True)
+        report.save(out_dir)
+    except BaseException:
+        if made:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        else:  # empty when given: empty again
+            for path in out_dir.iterdir():
+                if path.is_dir():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        raise
     return report

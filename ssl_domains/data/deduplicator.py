@@ -230,6 +230,12 @@ class Fingerprint(NamedTuple):
     within: int = 0
 
 
+def deduplicator_for(deduplicate: bool, near_duplicates: bool) -> Deduplicator | None:
+    """The deduplicator a corpus's settings (`data.deduplicate`, `data.near_duplicates`)
+    ask for; None keeps duplicates. The one place those settings become one."""
+    return Deduplicator(near=near_duplicates) if deduplicate else None
+
+
 def signature_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Estimated Jaccard similarity of two MinHash signatures: the share of equal hash
     values (as `MinHash.jaccard` computes it)."""

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ssl_domains.data.corpus_files import item_size
-from ssl_domains.data.deduplicator import Deduplicator
+from ssl_domains.data.deduplicator import deduplicator_for
 from ssl_domains.data.prepare_corpus import REPORT_FILE, CorpusReport, prepare_corpus, worker_count
 from ssl_domains.data.records import ReadOptions
 from ssl_domains.errors import UserError
@@ -162,8 +162,7 @@ def write_prepared(
         if engine.runner:
             _prepare_with_beam(domain, items, staging, options, settings, engine)
         else:
-            near = settings["near_duplicates"]
-            dedup = Deduplicator(near=near) if settings["deduplicate"] else None
+            dedup = deduplicator_for(settings["deduplicate"], settings["near_duplicates"])
             count = worker_count(engine.workers, items, sum(map(item_size, items)))
             prepare_corpus(
                 domain,

@@ -43,8 +43,8 @@ def inspect_corpus(
 ) -> Inspection:
     """Prepare `files` in a scratch directory and measure the corpus (and, for text, its
     tokenizers: the domain's own, and `tokenizer_source`'s before and after extension)."""
+    from ssl_domains.data.deduplicator import deduplicator_for
     from ssl_domains.data.shards import read_records
-    from ssl_domains.pipelines.pretraining import deduplicator
     from ssl_domains.plugin.modality import modality_of
 
     options = ReadOptions(config.data.text_field, config.data.text_column, config.data.txt_mode)
@@ -55,7 +55,7 @@ def inspect_corpus(
             Path(scratch),
             options,
             config.data.validation_fraction,
-            dedup=deduplicator(config),
+            dedup=deduplicator_for(config.data.deduplicate, config.data.near_duplicates),
         )
         paths = [str(Path(scratch) / f) for f in report.train_files + report.validation_files]
         kind = modality_of(domain)

@@ -23,7 +23,6 @@ from rich.console import Console
 from ssl_domains.backend import select_backend
 from ssl_domains.config import RunConfig
 from ssl_domains.data.corpus_files import CorpusItem, find_files
-from ssl_domains.data.deduplicator import Deduplicator
 from ssl_domains.data.prepare_corpus import REPORT_FILE, CorpusReport
 from ssl_domains.data.prepared_corpus import (
     Engine,
@@ -130,12 +129,6 @@ def find_prepared(
         )
     console.print(f"using prepared corpus {given.hash} ({given.path})")
     return given
-
-
-def deduplicator(config: RunConfig) -> Deduplicator | None:
-    if not config.data.deduplicate:
-        return None
-    return Deduplicator(near=config.data.near_duplicates)
 
 
 def record_dataset(run: RunDirectory, files: list[str], modality, shuffle: int = 0, seed: int = 0):
