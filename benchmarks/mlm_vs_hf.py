@@ -23,17 +23,15 @@ more work for the same loss, and its MFU is counted on its own FLOPs.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from precision import BATCH, MASK_RATE, MINILM, PRECISIONS, SEQ_LEN  # noqa: E402
+from precision import BATCH, MASK_RATE, MINILM, PRECISIONS, SEQ_LEN, run_worker, timing_parser  # noqa: E402  # noqa: E402
 from precision import measure as measure_ssl_domains  # noqa: E402
 
 # Measured on this machine (issue 12): fp32 matmuls peak near 300 GFLOP/s (torch and
@@ -115,19 +113,12 @@ def hf_worker(steps: int, warmup: int, rounds: int) -> list[dict]:
 
 
 def measure_hf(steps: int, warmup: int, rounds: int) -> list[dict]:
-    command = [sys.executable, __file__, "--hf-worker", "--steps", str(steps)]
-    command += ["--warmup", str(warmup), "--rounds", str(rounds)]
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode:
-        return [{"backend": "transformers", "error": done.stderr.strip()[-500:]}]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    command = [sys.executable, __file__, "--hf-worker"]
+    return run_worker("transformers", command, steps, warmup, rounds)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=10, help="timed steps per precision")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations of the precisions")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed steps, compiling")
+    parser = timing_parser(__doc__.splitlines()[0])
     parser.add_argument(
         "--backends", nargs="+", default=["tensorflow"], help="ssl-domains' Keras backends"
     )

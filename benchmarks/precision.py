@@ -100,20 +100,33 @@ def worker(backend: str, steps: int, warmup: int, rounds: int) -> list[dict]:
     ]
 
 
-def measure(backend: str, steps: int, warmup: int, rounds: int) -> list[dict]:
-    command = [sys.executable, __file__, "--worker", backend, "--steps", str(steps)]
-    command += ["--warmup", str(warmup), "--rounds", str(rounds)]
+def run_worker(name: str, command: list[str], steps: int, warmup: int, rounds: int) -> list[dict]:
+    """The rows a worker process (`command` and the timing flags) prints as its last
+    line of JSON, or one row with the error of `name`."""
+    command = [*command, "--steps", str(steps), "--warmup", str(warmup), "--rounds", str(rounds)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
-        return [{"backend": backend, "error": done.stderr.strip()[-500:]}]
+        return [{"backend": name, "error": done.stderr.strip()[-500:]}]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def measure(backend: str, steps: int, warmup: int, rounds: int) -> list[dict]:
+    return run_worker(
+        backend, [sys.executable, __file__, "--worker", backend], steps, warmup, rounds
+    )
+
+
+def timing_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with the timing flags every step-time benchmark here takes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--steps", type=int, default=10, help="timed steps per precision")
     parser.add_argument("--rounds", type=int, default=5, help="alternations of the precisions")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps, compiling")
+    return parser
+
+
+def main() -> None:
+    parser = timing_parser(__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
     parser.add_argument("--worker", metavar="BACKEND")
     args = parser.parse_args()
