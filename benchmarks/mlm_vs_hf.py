@@ -94,7 +94,8 @@ def hf_worker(steps: int, warmup: int, rounds: int) -> list[dict]:
         return (time.perf_counter() - started) / count
 
     for precision in PRECISIONS:
-        train(precision, warmup)
+        if warmup:
+            train(precision, warmup)
     per_round = max(1, steps // rounds)
     times = {p: [] for p in PRECISIONS}
     for _ in range(rounds):
