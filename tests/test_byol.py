@@ -141,3 +141,19 @@ def test_byol_and_barlow_twins_learn_on_every_backend(backend):
     )
     print(done.stdout)
     assert done.returncode == 0 and "ok" in done.stdout, done.stdout[-2000:] + done.stderr[-3000:]
+
+
+def test_the_two_views_have_byols_odds_and_survive_the_models_config():
+    from ssl_domains.recipes.byol_model import BYOLModel
+
+    def odds(view):
+        names = {type(layer).__name__: layer for layer in view.layers}
+        rate = names["RandomSolarization"].rate if "RandomSolarization" in names else 0.0
+        return names["RandomGaussianBlur"].factor, rate
+
+    model = BYOL(BYOLConfig()).build_model(encoder())
+    assert (odds(model.views), odds(model.second_views)) == (((1.0, 1.0), 0.0), ((0.1, 0.1), 0.2))
+    again = BYOLModel.from_config(model.get_config())
+    assert odds(again.second_views) == ((0.1, 0.1), 0.2)
+    alike = BYOL(BYOLConfig(asymmetric_views=False)).build_model(encoder())
+    assert alike.second_views is None
