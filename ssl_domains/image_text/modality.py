@@ -169,6 +169,15 @@ class ImageTextModality(Modality):
 
     # -- evaluation and serving -----------------------------------------------------
 
+    def check_finetune(self, source: str, domain: str, plugins) -> None:
+        """No task fine-tunes both towers; an image domain fine-tunes the image one
+        (`ssl_domains.image.modality.image_side`)."""
+        images = sorted(name for name, p in plugins.domains.items() if p.obj.modality == "image")
+        raise UserError(
+            f"{source} is a {domain} (image-text) model: finetune trains its image tower on "
+            f"an image domain's labels; pass --domain {' or '.join(images)}"
+        )
+
     def own_evaluation(self):
         from ssl_domains.image_text.zero_shot import evaluate_sources
 

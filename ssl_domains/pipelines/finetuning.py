@@ -21,6 +21,7 @@ from ssl_domains.backend import select_backend
 from ssl_domains.config import FinetuneConfig
 from ssl_domains.data.labeled_set import LabeledSet, few_shot, read_labeled, stratified_split
 from ssl_domains.errors import UserError
+from ssl_domains.plugin.modality import modality_of
 from ssl_domains.plugin.registry import Registry, registry
 from ssl_domains.presets.sources import resolve_source, source_domain
 from ssl_domains.tasks import resolve_task
@@ -99,12 +100,7 @@ def task_name(config: FinetuneConfig, plugins) -> str:
     domain = source_domain(config.run.source, config.run.domain, plugins)
     if domain is None:
         return resolve_task(config.run.task, None, plugins=plugins)
-    if domain.modality == "image-text":  # nothing fine-tunes both towers; the image one can
-        images = sorted(name for name, p in plugins.domains.items() if p.obj.modality == "image")
-        raise UserError(
-            f"{config.run.source} is a {domain.name} (image-text) model: finetune trains its "
-            f"image tower on an image domain's labels; pass --domain {' or '.join(images)}"
-        )
+    modality_of(domain).check_finetune(config.run.source, domain.name, plugins)
     return resolve_task(config.run.task, domain.modality, f"the {domain.name} model", plugins)
 
 

@@ -117,6 +117,10 @@ class Modality:
         the baseline a learned representation must beat in probes (`raw:` sources)."""
         raise NotImplementedError
 
+    def check_finetune(self, source: str, domain: str, plugins) -> None:
+        """Raise a `UserError` that says what to do if `finetune` cannot train `source`,
+        a `domain` model of this modality, as it is; by default it can."""
+
     def own_evaluation(self):
         """How `evaluate` scores sources of this modality when probes do not fit it (a
         function like `ssl_domains.image_text.zero_shot.evaluate_sources`), or None for
