@@ -177,4 +177,3 @@ def image_side(encoder) -> None:
     if is_dual_encoder(encoder.backbone):
         encoder.backbone = image_tower(encoder.backbone)
         encoder.tokenizer, encoder.normalizer = None, None
-        encoder.info["image_tower_of"] = encoder.info.get("recipe", "clip")
