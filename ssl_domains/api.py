@@ -98,6 +98,7 @@ _ON_FIRST_USE = {
     "teacher_student_kl": "ssl_domains.objectives.losses.dino",
     "teacher_temperature": "ssl_domains.objectives.losses.dino",
     "updated_center": "ssl_domains.objectives.losses.dino",
+    "koleo_loss": "ssl_domains.objectives.losses.koleo",
     # masked image modelling (MAE): patches, masks and the reconstruction loss
     "VIT_SIZES": "ssl_domains.image.backbones",
     "fresh_converter": "ssl_domains.image.pixels",

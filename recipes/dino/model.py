@@ -9,12 +9,14 @@ in [0, 1]:
    model variables, drawn anew every step, in evaluation too).
 2. The student (backbone, pooled, `DINOHead`) embeds all `2 + L` crops, the globals
    as one batch of `2n` and the locals as another (the paper's code runs each
-   resolution as one batch); the teacher (`EMATeacher` copies of both, inference
-   mode, BatchNorm on the student's current statistics) embeds the 2 global crops.
-3. `dino_loss` over every teacher-student pair of different crops, the teacher
+   resolution as one batch); the teacher (`EMATeacher` copies of both, BatchNorm on
+   its batch's statistics) embeds the 2 global crops.
+3. With `koleo_weight`, DINOv2's KoLeo term spreads the student's pooled features of
+   each global crop over the batch.
+4. `dino_loss` over every teacher-student pair of different crops, the teacher
    centred by `center` and sharpened by a temperature warming up from
    `warmup_teacher_temperature` to `teacher_temperature`.
-4. In training, after the loss: the center moves toward the teacher's batch mean
+5. In training, after the loss: the center moves toward the teacher's batch mean
    (`updated_center`, momentum `center_momentum`) and the teacher toward the student
    (`teacher.update`, momentum 0.996 -> 1 on a cosine), both with `keras.ops`
    assignments that every backend's trainer keeps.
@@ -36,6 +38,7 @@ from ssl_domains.api import (
     EMATeacher,
     dino_loss,
     embedding_std,
+    koleo_loss,
     pooled_features,
     replica_share,
     teacher_entropy,
@@ -54,13 +57,15 @@ class DINOModel(keras.Model):
     Inputs: images `(n, S, S, C)` float32 in [0, 1], no labels.
 
     Outputs of `call`, a dict: `"student"` `(2 + L, n, K)` logits of every crop,
-    `"teacher"` `(2, n, K)` logits of the global crops, and `"bottleneck"` `(2n,
-    bottleneck_dim)`, the student's L2-normalised bottleneck of the global crops.
+    `"teacher"` `(2, n, K)` logits of the global crops, `"bottleneck"` `(2n,
+    bottleneck_dim)`, the student's L2-normalised bottleneck of the global crops, and
+    `"features"` `(2, n, width)`, the student's pooled backbone features of them.
 
     Metrics, besides `loss`: `dino_loss` (the cross-entropy alone), `embedding_std`
     (of the student's bottleneck; about `1 / sqrt(bottleneck_dim)` when spread, 0 on
     collapse), `teacher_entropy` (nats; `log K` is uniform) and `teacher_student_kl`
-    (nats; 0 on collapse), and `teacher_temperature`.
+    (nats; 0 on collapse), `teacher_temperature`, and `koleo` (the KoLeo term before
+    its weight).
 
     Args:
         backbone: a keras-hub image backbone taking `(S, S, C)`.
@@ -80,6 +85,12 @@ class DINOModel(keras.Model):
         freeze_last_layer_fraction: share of the run during which no gradient
             reaches the prototypes (the head's last layer; DINO: its first epoch,
             `freeze_last_layer`), which keeps them from chasing an untrained head.
+        koleo_weight: weight of DINOv2's KoLeo term on `"features"`, per global crop
+            (`koleo_loss`; DINOv2: 0.1), which pushes each image from its nearest
+            neighbour in the batch; 0 leaves it out.
+        teacher_batch_statistics: the teacher's BatchNorm layers normalise with the
+            batch's statistics, as the paper's code runs its teacher; if false they
+            use the student's moving statistics, copied after each update.
         **kwargs: `keras.Model` arguments.
 
     Examples:
@@ -120,6 +131,8 @@ class DINOModel(keras.Model):
         center_momentum: float = 0.9,
         teacher_momentum: float = 0.996,
         freeze_last_layer_fraction: float = 0.0,
+        koleo_weight: float = 0.0,
+        teacher_batch_statistics: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -136,15 +149,21 @@ class DINOModel(keras.Model):
         self.center_momentum = float(center_momentum)
         self.teacher_momentum = float(teacher_momentum)
         self.freeze_last_layer_fraction = float(freeze_last_layer_fraction)
+        self.koleo_weight = float(koleo_weight)
+        self.teacher_batch_statistics = bool(teacher_batch_statistics)
         width = int(backbone.output.shape[-1])
         self.head = DINOHead(
             out_dim, hidden_dim, bottleneck_dim, head_layers, head_batch_norm, name="head"
         )
         self.head.build((None, width))
-        # Its BatchNorm statistics are the student's: averaged at the teacher's slow
-        # momentum they lag far behind in a short run.
+        # Without the batch's statistics, the student's are copied: averaged at the
+        # teacher's slow momentum they would lag far behind in a short run.
         self.teacher = EMATeacher(
-            [backbone, self.head], teacher_momentum, copy_statistics=True, name="teacher"
+            [backbone, self.head],
+            teacher_momentum,
+            batch_statistics=self.teacher_batch_statistics,
+            copy_statistics=not self.teacher_batch_statistics,
+            name="teacher",
         )
         self.center = self.add_weight(
             shape=(self.out_dim,), initializer="zeros", trainable=False, name="center"
@@ -157,6 +176,7 @@ class DINOModel(keras.Model):
                 "teacher_entropy",
                 "teacher_student_kl",
                 "teacher_temperature",
+                "koleo",
             )
         }
 
@@ -165,7 +185,8 @@ class DINOModel(keras.Model):
             self.backbone(to_backbone(self.converter, crops), training=training)
         )
         bottleneck = self.head.bottleneck(features, training=training)
-        return bottleneck, self.head.last_layer(bottleneck, frozen=self.last_layer_frozen())
+        logits = self.head.last_layer(bottleneck, frozen=self.last_layer_frozen())
+        return features, bottleneck, logits
 
     def last_layer_frozen(self) -> Tensor:
         """1.0 while the prototypes get no gradient (the first
@@ -179,17 +200,18 @@ class DINOModel(keras.Model):
         crops = self.views(images, training=True)
         n = ops.shape(images)[0]
         globals_ = ops.concatenate(crops[:2], axis=0)
-        bottleneck, student = self._embed(globals_, training)
+        features, bottleneck, student = self._embed(globals_, training)
         logits = [student[:n], student[n:]]
         if len(crops) > 2:
-            _, local = self._embed(ops.concatenate(crops[2:], axis=0), training)
+            _, _, local = self._embed(ops.concatenate(crops[2:], axis=0), training)
             logits += [local[i * n : (i + 1) * n] for i in range(len(crops) - 2)]
-        features = pooled_features(self.teacher(to_backbone(self.converter, globals_), index=0))
-        teacher = ops.stop_gradient(self.teacher(features, index=1))
+        pooled = pooled_features(self.teacher(to_backbone(self.converter, globals_), index=0))
+        teacher = ops.stop_gradient(self.teacher(pooled, index=1))
         return {
             "student": ops.stack(logits, axis=0),
             "teacher": ops.stack([teacher[:n], teacher[n:]], axis=0),
             "bottleneck": bottleneck,
+            "features": ops.stack([features[:n], features[n:]], axis=0),
         }
 
     def current_teacher_temperature(self) -> Tensor:
@@ -216,7 +238,9 @@ class DINOModel(keras.Model):
         t_teacher = self.current_teacher_temperature()
         distillation = dino_loss(student, teacher, center, self.student_temperature, t_teacher)
         entropy = teacher_entropy(teacher, center, t_teacher)
-        loss = distillation
+        # DINOv2's KoLeo term, on each global crop's student features apart.
+        koleo = ops.mean(ops.stack([koleo_loss(f) for f in ops.unstack(y_pred["features"])]))
+        loss = distillation + self.koleo_weight * koleo
         for extra in self.losses:  # regularizers, if a user adds any
             loss = loss + ops.cast(extra, loss.dtype)
         if training:
@@ -229,6 +253,7 @@ class DINOModel(keras.Model):
             "teacher_entropy": entropy,
             "teacher_student_kl": distillation - entropy,
             "teacher_temperature": t_teacher,
+            "koleo": koleo,
         }
         for name, value in values.items():
             self.trackers[name].update_state(value, sample_weight=images)
@@ -252,6 +277,8 @@ class DINOModel(keras.Model):
             center_momentum=self.center_momentum,
             teacher_momentum=self.teacher_momentum,
             freeze_last_layer_fraction=self.freeze_last_layer_fraction,
+            koleo_weight=self.koleo_weight,
+            teacher_batch_statistics=self.teacher_batch_statistics,
         )
         return config
 
