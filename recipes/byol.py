@@ -51,9 +51,9 @@ random draws 5-9 score lower): 0.43 / 0.33 and 0.59 / 0.38 against 0.39 / 0.26 a
 0.58 / 0.32 for random init and 0.32 / 0.28 and 0.32 / 0.33 for raw pixels, ahead of
 both in every column, by 0.01-0.07 (a seed's spread: 0.04-0.11). Earlier, with views
 alike (two runs): 0.43-0.46 / 0.35-0.38 and 0.53-0.55 / 0.36-0.37. Tried and not kept
-(one run each, views alike): AdamW at 2e-3 (0.45 / 0.32, 0.51 / 0.43); at 3e-4 (0.36 / 0.24, 0.46 /
-0.25); `base_momentum` 0.98 (0.43 / 0.35, 0.53 / 0.36); 450 steps (0.40 / 0.34, 0.52
-/ 0.44); AdamW at 3e-3 with `base_momentum` 0.95 (by step 100 two views of an image
+(one run each, views alike): AdamW at 2e-3 (0.45 / 0.32, 0.51 / 0.43); at 3e-4 (0.36 /
+0.24, 0.46 / 0.25); `base_momentum` 0.98 (0.43 / 0.35, 0.53 / 0.36); 450 steps (0.40 /
+0.34, 0.52 / 0.44); AdamW at 3e-3 with `base_momentum` 0.95 (by step 100 two views of an image
 were less alike than two images: stopped).
 
 Flags for demonstrating collapse (SimSiam's ablations, Chen & He, 2021, figure 2
