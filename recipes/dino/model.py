@@ -238,7 +238,7 @@ class DINOModel(keras.Model):
         t_teacher = self.current_teacher_temperature()
         distillation = dino_loss(student, teacher, center, self.student_temperature, t_teacher)
         entropy = teacher_entropy(teacher, center, t_teacher)
-        # DINOv2's KoLeo term, on each global crop's student features apart.
+        # DINOv2's KoLeo term: per global crop, on the student's pooled features.
         koleo = ops.mean(ops.stack([koleo_loss(f) for f in ops.unstack(y_pred["features"])]))
         loss = distillation + self.koleo_weight * koleo
         for extra in self.losses:  # regularizers, if a user adds any
