@@ -70,6 +70,12 @@ def finetune(
     seq_len: int = typer.Option(None, "--seq-len"),
     backend: str = typer.Option(None, "--backend", help="tensorflow, jax or torch."),
     precision: str = typer.Option(None, "--precision", help="fp32, bf16 or fp16."),
+    distribute: str = typer.Option(
+        None, "--distribute", help="data (replicas) or model (sharded weights, JAX)."
+    ),
+    devices: int = typer.Option(
+        None, "--devices", help="Devices to train on (0: all); on CPU, N virtual ones."
+    ),
     seed: int = typer.Option(None, "--seed"),
     run_dir: Path = typer.Option(None, "--run-dir"),
     resume: Path = typer.Option(
@@ -104,6 +110,8 @@ def finetune(
         "run.backend": backend or (None if run else os.environ.get("KERAS_BACKEND")),
         "run.seed": seed,
         "run.precision": precision,
+        "run.distribute": distribute,
+        "run.devices": devices,
         "run.dir": str(run_dir) if run_dir else None,
         "run.random_init": random_init,
         "data.data": str(data) if data else None,

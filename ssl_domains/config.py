@@ -140,6 +140,8 @@ class FinetuneRunSection:
     seed: int = 0
     random_init: bool = False
     precision: str = "fp32"  # a key of PRECISIONS
+    distribute: str = ""  # as in RunSection
+    devices: int = 0
 
 
 @dataclass

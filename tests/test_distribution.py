@@ -187,3 +187,68 @@ def test_the_chief_is_read_from_tf_config(monkeypatch):
     with_chief = {"cluster": {**cluster, "chief": ["c:1"]}, "task": {"type": "worker", "index": 0}}
     monkeypatch.setenv("TF_CONFIG", json.dumps(with_chief))
     assert not is_chief("tensorflow")
+
+
+# Predictions of 7 rows in batches of 4 under data parallelism on 2 devices, against
+# the same weights on one device: the short batch is padded, and the padding dropped.
+PREDICT = """
+import sys
+import numpy as np
+from ssl_domains.backend import select_backend
+
+backend = sys.argv[1]
+select_backend(backend, devices=2)
+import keras, tensorflow as tf
+from ssl_domains.training.distribution import distribution_scope, predict_padded
+
+rows = np.random.default_rng(0).normal(size=(7, 3)).astype("float32")
+model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+alone = model.predict(rows, verbose=0)
+with distribution_scope(backend, "data", 2):
+    spread = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    spread.set_weights(model.get_weights())
+    predicted = predict_padded(spread, tf.data.Dataset.from_tensor_slices(rows).batch(4), 7)
+print(predicted.shape, float(np.abs(predicted - alone).max()))
+"""
+
+
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_distributed_predictions_are_the_rows_one_device_predicts(backend):
+    env = {**os.environ, "KERAS_BACKEND": backend}
+    done = subprocess.run(
+        [sys.executable, "-c", PREDICT, backend], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    shape, difference = done.stdout.strip().splitlines()[-1].rsplit(" ", 1)
+    assert shape == "(7, 2)"
+    assert float(difference) < 1e-5
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+def test_a_distributed_fine_tuning_run_reports_on_every_validation_row(
+    backend, tmp_path, pretrained_run, labeled_files
+):
+    """`finetune --distribute data --devices 2`, as a user runs it, on a validation
+    file of 7 rows: an odd batch for 2 devices (and keras-hub's bool padding masks,
+    which Keras's TensorFlow trainer cannot average across replicas unless cast)."""
+    import tomllib
+
+    from conftest import run_cli
+
+    rows = labeled_files["classification"].read_text().splitlines()
+    train, validation = tmp_path / "train.csv", tmp_path / "validation.csv"
+    train.write_text("\n".join(rows[:-7]) + "\n")
+    validation.write_text("\n".join([rows[0], *rows[-7:]]) + "\n")
+    result = run_cli(
+        "finetune", str(pretrained_run), "--data", str(train), "--eval-data", str(validation),
+        "--distribute", "data", "--devices", "2", "--steps", "6", "--batch-size", "8",
+        "--backend", backend, "--run-dir", str(tmp_path / "run"),
+        backend=backend,
+    )  # fmt: skip
+    assert result.returncode == 0, result.output[-3000:]
+    assert "over mesh {batch: 2}" in result.output or "over 2 replicas" in result.output
+    config = tomllib.loads((tmp_path / "run" / "run.toml").read_text())["run"]
+    assert (config["distribute"], config["devices"]) == ("data", 2)
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert sum(row["support"] for row in report["per_class"].values()) == 7

@@ -25,6 +25,12 @@ from ssl_domains.plugin.modality import modality_of
 from ssl_domains.plugin.registry import Registry, registry
 from ssl_domains.presets.sources import resolve_source, source_domain
 from ssl_domains.tasks import resolve_task
+from ssl_domains.training.distribution import (
+    check_batch_size,
+    distribution_scope,
+    even_batches,
+    worker_run_dir,
+)
 from ssl_domains.training.run_directory import RunDirectory
 from ssl_domains.training.run_lock import RunLock
 
@@ -175,8 +181,19 @@ def finetune(
     print(result.report["accuracy"], result.report["macro_f1"])
     ```
     """
-    select_backend(config.run.backend)
+    select_backend(config.run.backend, config.run.devices)
+    # Everything from the encoder on inside the scope, as in pretraining.
+    with distribution_scope(config.run.backend, config.run.distribute, config.run.devices):
+        return _finetune(config, console, progress, plugins, resume)
 
+
+def _finetune(
+    config: FinetuneConfig,
+    console: Console | None,
+    progress: bool,
+    plugins: Registry | None,
+    resume: RunDirectory | None,
+) -> FinetuneResult:
     from ssl_domains.tasks import task_class
     from ssl_domains.training.precision import set_precision
 
@@ -189,6 +206,13 @@ def finetune(
     task_cls = task_class(config.run.task, plugins)
     train_rows, validation_rows = read_splits(config, task_cls, plugins)
     labels = task_cls.label_names(train_rows)
+    if config.run.distribute:  # a training batch is never more than the rows
+        batch = min(config.train.batch_size, len(train_rows))
+        console.print(
+            f"distribute: {check_batch_size(config.run.backend, config.run.distribute, batch)}"
+        )
+    if not resume:  # the chief alone writes the run
+        config.run.dir = worker_run_dir(config.run.backend) or config.run.dir
     encoder = load_encoder(config, task_cls, plugins)
     name = f"{encoder.info.get('domain') or 'model'}-{config.run.task}"
     run = resume or RunDirectory.create(config, name)
@@ -235,7 +259,9 @@ def _finetune_into(
     train_batches = task.dataset(
         train_rows, batch, training=True, seed=config.run.seed, class_weights=weights
     )
-    validation_batches = task.dataset(validation_rows, batch)
+    validation_batches = even_batches(
+        task.dataset(validation_rows, batch), config.run.backend, config.run.distribute
+    )
     model = task.build_model()
     if train_cfg.freeze_backbone:
         encoder.backbone.trainable = False

@@ -7,12 +7,9 @@ preset. The embedded sample corpus and a 100 GB corpus take the same path.
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import json
 import math
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +38,10 @@ from ssl_domains.plugin.recipe import Recipe
 from ssl_domains.plugin.registry import Registry, registry
 from ssl_domains.presets.sources import resolve_source
 from ssl_domains.training.distribution import (
-    batch_devices,
+    check_batch_size,
     distribution_scope,
     even_batches,
-    is_chief,
-    placement,
+    worker_run_dir,
 )
 from ssl_domains.training.run_directory import RunDirectory
 from ssl_domains.training.run_lock import RunLock
@@ -213,16 +209,10 @@ def _pretrain(
         if source:
             resolve_source(source)  # a bad --from fails before anything is written
     if config.run.distribute:
-        devices = batch_devices(config.run.backend, config.run.distribute)
-        if config.train.batch_size % devices:
-            raise UserError(
-                f"--batch-size {config.train.batch_size} does not split evenly over "
-                f"{devices} devices"
-            )
-        console.print(f"distribute: {placement(config.run.backend, config.run.distribute)}")
-    if not resume and not is_chief(config.run.backend):  # the chief alone writes the run
-        config.run.dir = tempfile.mkdtemp(prefix="ssl-domains-worker-")
-        atexit.register(shutil.rmtree, config.run.dir, ignore_errors=True)
+        where = check_batch_size(config.run.backend, config.run.distribute, config.train.batch_size)
+        console.print(f"distribute: {where}")
+    if not resume:  # the chief alone writes the run
+        config.run.dir = worker_run_dir(config.run.backend) or config.run.dir
     if resume:  # refused before anything is written if another process holds it
         lock = RunLock(resume.path, report=console.print).acquire()
     run = resume or RunDirectory.create(config, f"{config.run.domain}-{config.run.recipe}")

@@ -114,8 +114,11 @@ class Task:
         raise NotImplementedError
 
     def predict(self, model: keras.Model, data: LabeledSet) -> dict[str, np.ndarray]:
-        """Model outputs for `data` and their decoded form."""
-        return self.decode(model.predict(self.inputs_only(data), verbose=0))
+        """Model outputs for `data` and their decoded form (on as many devices as the
+        current distribution has)."""
+        from ssl_domains.training.distribution import predict_padded
+
+        return self.decode(predict_padded(model, self.inputs_only(data), len(data)))
 
     def decode(self, outputs: np.ndarray) -> dict[str, np.ndarray]:
         raise NotImplementedError

@@ -20,10 +20,13 @@ laptop.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 from ssl_domains.errors import UserError
 
@@ -85,6 +88,26 @@ def is_chief(backend: str) -> bool:
     return task.get("type") == "worker" and int(task.get("index", 0)) == 0
 
 
+def worker_run_dir(backend: str) -> str | None:
+    """A scratch directory, removed at exit, for a process that is not the chief to
+    write its copy of a new run into (the chief alone writes the real one); None on
+    the chief."""
+    if is_chief(backend):
+        return None
+    path = tempfile.mkdtemp(prefix="ssl-domains-worker-")
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+def check_batch_size(backend: str, distribute: str, batch_size: int) -> str:
+    """Where the current scope places a run, in words (see `placement`), once
+    `batch_size` is known to split evenly over its devices."""
+    devices = batch_devices(backend, distribute)
+    if batch_size % devices:
+        raise UserError(f"--batch-size {batch_size} does not split evenly over {devices} devices")
+    return placement(backend, distribute)
+
+
 def placement(backend: str, distribute: str) -> str:
     """Where the current scope places a run, in words, e.g. 'DataParallel over mesh
     {batch: 2}' (empty without distribution)."""
@@ -138,6 +161,67 @@ def even_batches(batches, backend: str, distribute: str):
         return cut_batch if len(batch) > 1 else cut_batch[0]
 
     return batches.filter(lambda *b: usable(*b) > 0).map(cut)
+
+
+def replica_safe(batches):
+    """`batches` (tf.data, or None) with bool tensors as int32 under a TensorFlow
+    strategy, else as they are. Before each fit, Keras 3.15's TensorFlow trainer
+    averages the first distributed batch across replicas to build the model
+    (`_maybe_symbolic_build`), and TensorFlow cannot sum bools: a keras-hub padding
+    mask would stop the fit. Masks read as 0/1 the same."""
+    import keras
+
+    if batches is None or keras.backend.backend() != "tensorflow":
+        return batches
+    import tensorflow as tf
+
+    if not tf.distribute.has_strategy():
+        return batches
+
+    def as_ints(*batch):
+        ints = tf.nest.map_structure(
+            lambda t: tf.cast(t, "int32") if t.dtype == tf.bool else t, batch
+        )
+        return ints if len(batch) > 1 else ints[0]
+
+    return batches.map(as_ints)
+
+
+def predict_padded(model, batches, rows: int):
+    """`model.predict` on `batches` (a one-pass tf.data dataset of `rows` rows) under
+    whatever distribution is current: a short batch is padded with copies of its last
+    row to a multiple of the devices (XLA shards only even splits), and the
+    predictions of the padding are dropped."""
+    import keras
+    import tensorflow as tf
+
+    devices = _current_batch_devices()
+    if devices > 1:
+
+        def pad(batch):
+            short = -tf.shape(tf.nest.flatten(batch)[0])[0] % devices
+            return tf.nest.map_structure(
+                lambda t: tf.concat([t, tf.repeat(t[-1:], short, axis=0)], 0), batch
+            )
+
+        batches = batches.map(pad)
+    outputs = model.predict(batches, verbose=0)
+    return keras.tree.map_structure(lambda output: output[:rows], outputs)
+
+
+def _current_batch_devices() -> int:
+    """How many devices the current distribution splits a batch over (1: none)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        from keras import distribution
+
+        return batch_devices("jax", "data") if distribution.distribution() else 1
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.distribute.get_strategy().num_replicas_in_sync
+    return 1
 
 
 def _devices(available: list, wanted: int, what: str) -> list:

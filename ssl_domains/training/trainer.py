@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,7 @@ from ssl_domains.training.callbacks import (
     StopAtStep,
 )
 from ssl_domains.training.data_position import Positioned, ResumableBatches
+from ssl_domains.training.distribution import replica_safe
 from ssl_domains.training.run_directory import RunDirectory
 from ssl_domains.training.tensorboard_log import TensorBoardLog
 
@@ -183,16 +185,21 @@ class Trainer:
                 stream.rewind(checkpoint.batches)
             for callback in callbacks:
                 callback.last_fit = number == len(phases) - 1
-            done = model.fit(
-                stream.as_dataset(),
-                validation_data=validation_batches,
-                initial_epoch=phase[0][0],
-                epochs=phase[-1][0] + 1,
-                steps_per_epoch=phase[0][1] * self.train.accumulate,  # batches
-                callbacks=callbacks,
-                shuffle=False,  # the recipe's tf.data pipeline shuffles
-                verbose=0,
-            ).history
+            with warnings.catch_warnings():
+                # The training stream is endless; a validation set filtered to even
+                # batches under distribution has no known length, and Keras warns
+                # when it ends (`EpochIterator.catch_stop_iteration`).
+                warnings.filterwarnings("ignore", "Your input ran out of data")
+                done = model.fit(
+                    replica_safe(stream.as_dataset()),
+                    validation_data=replica_safe(validation_batches),
+                    initial_epoch=phase[0][0],
+                    epochs=phase[-1][0] + 1,
+                    steps_per_epoch=phase[0][1] * self.train.accumulate,  # batches
+                    callbacks=callbacks,
+                    shuffle=False,  # the recipe's tf.data pipeline shuffles
+                    verbose=0,
+                ).history
             for key, values in done.items():
                 history.setdefault(key, []).extend(values)
         for callback in callbacks:
@@ -253,7 +260,7 @@ class Trainer:
         if isinstance(train_batches, Positioned):
             train_batches = train_batches.dataset()
         losses = model.fit(
-            train_batches.repeat(),
+            replica_safe(train_batches.repeat()),
             steps_per_epoch=window,
             epochs=math.ceil(steps / window),
             shuffle=False,
