@@ -25,13 +25,15 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from ssl_domains.data.file_ranges import FileRange, open_range
 from ssl_domains.data.lines import GZIP_ERRORS, csv_rows, decoded_lines
 from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
 from ssl_domains.data.tfds_source import TfdsSlice, is_tfds_spec, read_slice, tfds_slices
 from ssl_domains.errors import UserError
 
-# What a corpus is read item by item from: a file, or a slice of a TFDS split.
-CorpusItem = Path | TfdsSlice
+# What a corpus is read item by item from: a file, a range of lines of a large file,
+# or a slice of a TFDS split.
+CorpusItem = Path | FileRange | TfdsSlice
 
 
 def find_files(
@@ -73,6 +75,9 @@ def read_item(domain, item: CorpusItem, options: ReadOptions) -> Iterator:
     domain, whose reader might block on a named pipe)."""
     if isinstance(item, TfdsSlice):
         return read_slice(item, domain)
+    if isinstance(item, FileRange):  # `options.byte_range` says which lines
+        check_regular(item.path)
+        return domain.read(item.path, options)
     check_regular(item)
     return domain.read(item, options)
 
@@ -82,6 +87,8 @@ def item_size(item: CorpusItem) -> int:
     symlink loop, or anything else `stat` cannot see)."""
     if isinstance(item, TfdsSlice):
         return item.nbytes
+    if isinstance(item, FileRange):
+        return item.end - item.start
     try:
         return os.stat(item).st_size
     except (OSError, ValueError):
@@ -161,9 +168,10 @@ INVALID_SHARE = 0.3
 CONTROL_BYTES = bytes(b for b in range(32) if chr(b) not in "\t\n\v\f\r")
 
 
-def open_binary(path: Path) -> IO[bytes]:
-    """Open a (possibly gzipped) file for reading bytes; `BadFile` if it is binary
-    or not a regular readable file (see `check_regular`).
+def open_binary(path: Path, byte_range: tuple[int, int] | None = None) -> IO[bytes]:
+    """Open a (possibly gzipped) file for reading bytes, or only its bytes
+    `byte_range` (of a plain file, `ssl_domains.data.file_ranges`); `BadFile` if it is
+    binary or not a regular readable file (see `check_regular`).
 
     A file is binary when over `CONTROL_SHARE` of its head is control bytes (NULs
     included) or over `INVALID_SHARE` is invalid UTF-8: a few NUL bytes in a text file
@@ -173,7 +181,7 @@ def open_binary(path: Path) -> IO[bytes]:
     check_regular(path)
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        handle = opener(path, "rb")
+        handle = open_range(path, *byte_range) if byte_range else opener(path, "rb")
     except OSError as error:
         raise BadFile(_os_reason(error)) from error
     try:

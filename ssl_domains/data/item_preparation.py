@@ -37,8 +37,10 @@ from typing import IO, Any, NamedTuple
 
 from ssl_domains.data.corpus_files import check_regular, item_size, read_item
 from ssl_domains.data.deduplicator import Deduplicator, Fingerprint, exact_digest
+from ssl_domains.data.file_ranges import FileRange
 from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
 from ssl_domains.data.shared_digests import SharedDigests
+from ssl_domains.data.tfds_source import TfdsSlice
 from ssl_domains.errors import UserError
 
 LENGTH = struct.Struct("<Q")
@@ -115,6 +117,8 @@ def prepare_item(
     options = ReadOptions(
         context.options.text_field, context.options.text_column, context.options.txt_mode
     )
+    if isinstance(item, FileRange):
+        options.txt_mode, options.byte_range = item.txt_mode, (item.start, item.end)
     dedup = fingerprinter(**context.dedup) if context.dedup is not None else None
     result = ItemResult(size=item_size(item))
     seen_here: set[bytes] = set()
@@ -205,15 +209,15 @@ def _guarded_read(domain, item, options: ReadOptions, result: ItemResult) -> Ite
     """The records `read_records` yields; an exception it raises (other than
     `BadFile` and `UserError`) ends the file as a `BadFile` named after the plugin,
     the records before it kept. A TFDS slice is read by the core, not the plugin."""
-    if isinstance(item, Path):
-        check_regular(item)  # so that `read` counts as run on real files only
-        result.hook_calls["read"] += 1
+    if isinstance(item, Path | FileRange):
+        check_regular(item.path if isinstance(item, FileRange) else item)  # so that `read`
+        result.hook_calls["read"] += 1  # counts as run on real files only
     try:
         yield from read_records(domain, item, options)
     except (BadFile, UserError):
         raise
     except Exception as error:
-        if not isinstance(item, Path):
+        if isinstance(item, TfdsSlice):
             raise BadFile(f"reading the TFDS slice raised {type(error).__name__}") from error
         raise BadFile(_failure(result, domain, "read", error)) from error
 

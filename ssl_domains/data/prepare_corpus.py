@@ -5,10 +5,11 @@ exact counts (records, skips, redactions) and a fixed train/validation split; th
 training streams the shards with tf.data on any backend, as many passes as needed.
 The split hashes the cleaned text, so duplicate documents never straddle it.
 
-Files can be read on several processes (`workers`): each prepares whole files
-(`ssl_domains.data.item_preparation`) into staging files, and this process merges
-them in input order, deciding duplicates and writing the shards, so the output does
-not depend on the number of workers. `ssl_domains.data.prepared_corpus` keeps the
+Files can be read on several processes (`workers`): each prepares whole files, or
+ranges of lines of a large one (`ssl_domains.data.file_ranges`), into staging files
+(`ssl_domains.data.item_preparation`), and this process merges them in input order,
+deciding duplicates and writing the shards, so the output does not depend on the
+number of workers. `ssl_domains.data.prepared_corpus` keeps the
 result as a directory any number of runs reuse.
 """
 
@@ -29,8 +30,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ssl_domains.data import file_ranges
 from ssl_domains.data.corpus_files import item_size
 from ssl_domains.data.deduplicator import Deduplicator
+from ssl_domains.data.file_ranges import FileRange
 from ssl_domains.data.item_preparation import (
     Candidate,
     ItemContext,
@@ -183,12 +186,15 @@ def prepare_corpus(
     # Workers skip the work on exact repeats of merged documents they can see.
     merged = SharedDigests(SPAWN) if workers > 1 and dedup is not None else None
     context = ItemContext(domain, options, validation_fraction, settings, merged)
+    if workers > 1:
+        files = cut_large_files(domain, files, options)
     try:
         known = dedup.seen.__contains__ if dedup is not None else None
         results = contextlib.closing(_item_results(context, files, staging, workers, known))
         with results as each_item:  # on an error, its pool stops before staging is removed
-            for path, stage, result in each_item:
-                report.files += 1
+            for item, stage, result in each_item:
+                path = item.path if isinstance(item, FileRange) else item
+                report.files += not isinstance(item, FileRange) or item.start == 0
                 _add_counts(totals, result)
                 # A plugin broken from the start stops the run early, not after the corpus.
                 require_working_plugin(domain.name, *hook_counts(totals), at_least=EARLY_VERDICT)
@@ -349,15 +355,25 @@ def _add_counts(totals: ItemResult, result: ItemResult) -> None:
 
 def worker_count(requested: int, items: Sequence, total_bytes: int) -> int:
     """Processes to prepare `items` on: `requested`, or for 0 the machine's cores, at
-    most one per item; for 0 also one per `BYTES_PER_WORKER` of input, since starting
-    a worker (it loads TensorFlow) costs seconds a small corpus would not win back."""
+    most one per item or per `RANGE_BYTES` of input (a large file may be cut in
+    ranges); for 0 also at most one per `RANGE_BYTES`, since starting a worker (it may
+    load TensorFlow) costs seconds a small corpus would not win back."""
+    by_size = -(-total_bytes // file_ranges.RANGE_BYTES)
     if requested > 0:
-        return max(1, min(requested, len(items)))
-    by_size = -(-total_bytes // BYTES_PER_WORKER)
-    return max(1, min(os.cpu_count() or 1, len(items), by_size))
+        return max(1, min(requested, max(len(items), by_size)))
+    return max(1, min(os.cpu_count() or 1, by_size))
 
 
-BYTES_PER_WORKER = 16 * 2**20
+def cut_large_files(domain: DomainAdapter, items: Sequence, options: ReadOptions) -> list:
+    """`items` with each file over `RANGE_BYTES` that the domain can read in ranges
+    (`DomainAdapter.byte_ranges`) replaced by its ranges, in order."""
+    cut: list = []
+    for item in items:
+        ranges = None
+        if isinstance(item, Path) and item_size(item) > file_ranges.RANGE_BYTES:
+            ranges = domain.byte_ranges(item, options, file_ranges.RANGE_BYTES)
+        cut.extend(ranges or [item])
+    return cut
 
 
 def _divided(domain: DomainAdapter, kind, piece, fraction: float) -> tuple[bytes, bytes] | str:

@@ -19,6 +19,9 @@ class ReadOptions:
     text_field: str = "text"
     text_column: str = "text"
     txt_mode: str = "auto"
+    # Bytes [start, end) of the file to read, whole lines (`ssl_domains.data.file_ranges`);
+    # set only for a domain whose `byte_ranges` cut the file.
+    byte_range: tuple[int, int] | None = None
     # What readers decided per file (how a `.txt` was read), for the corpus report.
     layouts: Counter[str] = dataclasses.field(default_factory=Counter)
 

@@ -109,6 +109,13 @@ class DomainAdapter:
         """
         raise NotImplementedError
 
+    def byte_ranges(self, path: Path, options: ReadOptions, size: int) -> list | None:
+        """`path` cut into `FileRange`s of about `size` bytes for several workers to
+        read apart (`ssl_domains.data.file_ranges`), or None to read it whole (the
+        default). Cut only a file whose records are its lines, for a `read` that
+        honours `options.byte_range`."""
+        return None
+
     def clean(self, record: Any, counts: Counter[str]) -> Any | None:
         """Hygiene before training: return the cleaned record, or None to drop it.
 

@@ -87,6 +87,15 @@ class TextDomain(DomainAdapter):
 
         yield from read_text_records(path, options)
 
+    def byte_ranges(self, path: Path, options: ReadOptions, size: int) -> list | None:
+        """Line-per-record files in ranges, for the core's reader only: a plugin's own
+        `read` need not know `options.byte_range`."""
+        if type(self).read is not TextDomain.read:
+            return None
+        from ssl_domains.text.reading import line_ranges_of
+
+        return line_ranges_of(path, options, size)
+
     def quality(self, record: str) -> str | None:
         from ssl_domains.text.quality import quality_issue
 

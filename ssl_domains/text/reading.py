@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from ssl_domains.data.corpus_files import format_of, open_binary
+from ssl_domains.data.file_ranges import FileRange, line_ranges
 from ssl_domains.data.lines import (
     DAMAGED_GZIP,
     GZIP_ERRORS,
@@ -43,7 +44,7 @@ def read_text_records(path: Path, options: ReadOptions) -> Iterator[str | BadRec
     `text_field`; `.csv` a header and the text in `text_column`.
     """
     fmt = format_of(path)
-    with open_binary(path) as handle:
+    with open_binary(path, options.byte_range) as handle:
         if not handle.peek(1):
             raise BadFile("empty file")
         if fmt in TEXT_SUFFIXES:
@@ -54,6 +55,29 @@ def read_text_records(path: Path, options: ReadOptions) -> Iterator[str | BadRec
             yield from _read_csv(handle, options.text_column, "\t" if fmt == ".tsv" else ",")
         else:
             raise BadFile(f"unsupported format {fmt or '(no suffix)'!r}")
+
+
+def line_ranges_of(path: Path, options: ReadOptions, size: int) -> list[FileRange] | None:
+    """`path` in ranges of about `size` bytes of whole lines when its records are its
+    lines (`.jsonl`; `.txt` read by lines, by `txt_mode` or by the sniff of `auto`);
+    None for the rest: a gzip stream cannot seek, a CSV field may hold a newline, and a
+    `.txt` read whole or by paragraphs has records that span lines."""
+    if path.suffix.lower() == ".gz":
+        return None
+    fmt = format_of(path)
+    if fmt == ".jsonl":
+        return line_ranges(path, size=size)
+    if fmt not in TEXT_SUFFIXES or options.txt_mode not in ("line", "auto"):
+        return None
+    if options.txt_mode == "auto":
+        try:
+            with open_binary(path) as handle:
+                head = [line for line in _head(decoded_lines(handle)) if isinstance(line, str)]
+        except (BadFile, OSError):
+            return None  # read whole, to be reported as reading it says
+        if is_hard_wrapped(head):
+            return None
+    return line_ranges(path, options.txt_mode, size)
 
 
 # A line break inside a sentence: no sentence-final punctuation before it, a lower-case
