@@ -6,7 +6,11 @@ Two real corpora already on the machine, neither written by us:
   files (as `benchmarks/wrapped_text.py` gathers them), read by the legal domain;
   licence texts repeat across packages, so half its documents are duplicates;
 - `code`: the code domain's default corpus, a fixed selection of this Python's stdlib
-  sources (`plugins/code/stdlib.py`), read by the code domain.
+  sources (`plugins/code/stdlib.py`), read by the code domain;
+- `changelogs`: one `.jsonl` file of 64 MB, a record per paragraph of the gzipped
+  changelogs and notes in `/usr/share/doc` (written by Debian's and upstream
+  maintainers), read by the finance domain: one large file, which several workers read in ranges
+  (`ssl_domains/data/file_ranges.py`).
 
 Each (corpus, workers) pair runs in a fresh process that loads TensorFlow first (as
 `pretrain` has), then times `write_prepared` alone: MB/s of input, the time until
@@ -16,7 +20,7 @@ says more than the wall time), and peak resident memory of the process
 (`getrusage`) and of its largest worker (VmHWM, sampled; 0: no workers).
 `--profile` prints where a single-worker preparation spends its time.
 
-    python benchmarks/prepare.py                      # both corpora, 1 and 2 workers
+    python benchmarks/prepare.py                      # each corpus, 1 and 2 workers
     python benchmarks/prepare.py --profile legal      # the top of the profile
 """
 
@@ -34,7 +38,8 @@ import threading
 import time
 from pathlib import Path
 
-CORPORA = ("legal", "code")
+CORPORA = {"legal": "legal", "code": "code", "changelogs": "finance"}  # corpus: its domain
+ONE_FILE_BYTES = 64 * 2**20
 
 
 def corpus_items(name: str, scratch: Path) -> list[Path]:
@@ -46,7 +51,31 @@ def corpus_items(name: str, scratch: Path) -> list[Path]:
 
         build_corpus(scratch / "legal", limit=16 * 2**20)
         return find_files([scratch / "legal"])
+    if name == "changelogs":
+        return [changelog_file(scratch / "changelogs.jsonl")]
     return find_files(registry().domain(name)().sample_corpus())
+
+
+def changelog_file(path: Path, limit: int = ONE_FILE_BYTES) -> Path:
+    """One JSONL file of up to `limit` bytes: a record per paragraph (lines between
+    blank lines) of the gzipped changelogs and notes in `/usr/share/doc`."""
+    import glob
+    import gzip
+
+    size = 0
+    with path.open("w") as out:
+        for log in sorted(glob.glob("/usr/share/doc/**/*.gz", recursive=True)):
+            paragraph: list[str] = []
+            for line in [*gzip.open(log, "rt", errors="replace"), ""]:
+                if line.strip():
+                    paragraph.append(line)
+                    continue
+                if paragraph:
+                    size += out.write(json.dumps({"text": "".join(paragraph).strip()}) + "\n")
+                    paragraph = []
+                if size >= limit:
+                    return path
+    return path
 
 
 class WorkerPeak:
@@ -101,8 +130,8 @@ def prepare_once(name: str, workers: int, profile: bool = False) -> dict:
 
     with tempfile.TemporaryDirectory() as scratch:
         items = corpus_items(name, Path(scratch))
-        config = resolve_config(registry(), flags={"run.domain": name})
-        domain = registry().domain(name)(config.domain)
+        config = resolve_config(registry(), flags={"run.domain": CORPORA[name]})
+        domain = registry().domain(CORPORA[name])(config.domain)
         settings = corpus_settings(domain, config)
         size = sum(map(item_size, items))
         profiler = cProfile.Profile() if profile else None
