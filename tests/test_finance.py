@@ -50,6 +50,15 @@ def test_units_survive_tokenisation_as_whole_words():
     assert b"12.5%" not in plain and b"." in plain
 
 
+def test_unicode_spaces_split_words_as_bert_splits_them():
+    """BERT's tokenizer splits on every Unicode space (category Z); keras-hub's
+    pre-tokeniser on ASCII whitespace only, so a vocabulary trained on real text (the
+    changelogs of /usr/share/doc) held "word\u00a0word" tokens before."""
+    tokenizer = DomainTokenizer(lowercase=False, units=domain_units(DOMAIN))
+    words = tokenizer.pretokenize(["shares\u00a0rose 12.5%\u2009in\u3000Tokyo"]).to_list()[0]
+    assert words == [b"shares", b"rose", b"12.5%", b"in", b"Tokyo"]
+
+
 def test_units_map_to_one_token_sequence_starting_a_word():
     vocabulary = [
         "[PAD]",

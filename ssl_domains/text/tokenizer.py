@@ -29,7 +29,7 @@ class DomainTokenizer(BertTokenizer):
         vocabulary: WordPiece vocabulary (list or file), as for `BertTokenizer`.
         lowercase: case-fold words; units keep their case (tickers stay `$ACME`).
         units: an RE2 regex; each match is kept as one word. `None` behaves
-            exactly like `BertTokenizer`.
+            like `BertTokenizer`, which splits words on Unicode spaces too.
 
     Examples:
 
@@ -57,6 +57,11 @@ class DomainTokenizer(BertTokenizer):
     def pretokenize(self, inputs) -> tf.RaggedTensor:
         """Strings -> words (ragged), exactly as `tokenize` splits them."""
         inputs = tf.convert_to_tensor(inputs) if not isinstance(inputs, tf.RaggedTensor) else inputs
+        # keras-hub splits words on ASCII whitespace and control characters only;
+        # BERT's own tokenizer also on Unicode spaces (category Z: no-break, thin,
+        # ideographic, ...), without which "a\u00a0b" would be one word, in the
+        # vocabulary too.
+        inputs = tf.ragged.map_flat_values(tf.strings.regex_replace, inputs, r"\p{Z}", " ")
         return pretokenize(
             inputs,
             self.lowercase,
