@@ -82,9 +82,13 @@ def measure(backend: str, steps: int, input_batches: int) -> dict:
     trainer = Trainer(None, config.train)
     model.compile(optimizer=trainer.optimizer(1000), **recipe.compile_args())
     one_batch = batches.take(1).cache().repeat()
-    model.fit(one_batch, steps_per_epoch=2, verbose=0)  # compiles
-    step_rate = per_second(steps, lambda: model.fit(one_batch, steps_per_epoch=steps, verbose=0))
-    fed_rate = per_second(steps, lambda: model.fit(batches, steps_per_epoch=steps, verbose=0))
+    model.fit(one_batch, steps_per_epoch=2, shuffle=False, verbose=0)  # compiles
+    step_rate = per_second(
+        steps, lambda: model.fit(one_batch, steps_per_epoch=steps, shuffle=False, verbose=0)
+    )
+    fed_rate = per_second(
+        steps, lambda: model.fit(batches, steps_per_epoch=steps, shuffle=False, verbose=0)
+    )
     return {
         "backend": backend,
         "corpus MB": round(CORPUS_BYTES / 1e6, 1),
