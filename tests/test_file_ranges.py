@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import inspect
 import json
@@ -10,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from ssl_domains.plugins.finance import FinanceDomain
+from test_prepared_corpus import prepared_by_workers
 
 from ssl_domains.data import file_ranges
-from ssl_domains.data.deduplicator import Deduplicator
 from ssl_domains.data.file_ranges import FileRange, line_ranges, open_range
-from ssl_domains.data.prepare_corpus import cut_large_files, prepare_corpus
+from ssl_domains.data.prepare_corpus import cut_large_files
 from ssl_domains.data.records import ReadOptions
 
 
@@ -72,14 +71,7 @@ def test_a_large_file_is_prepared_in_ranges_as_it_is_whole(tmp_path, monkeypatch
     assert sum(isinstance(item, FileRange) for item in cut) >= 5
     if len(files) == 2:
         assert cut[-1] == files[-1]  # the licence, whole
-    outputs = {}
-    for workers in (1, 2):
-        out = tmp_path / f"workers-{workers}"
-        report = prepare_corpus(
-            FinanceDomain(), files, out, ReadOptions(), 0.2, dedup=Deduplicator(), workers=workers
-        )
-        shards = {n: (out / n).read_bytes() for n in report.train_files + report.validation_files}
-        outputs[workers] = (dataclasses.asdict(report), shards)
+    outputs = prepared_by_workers(files, tmp_path, (1, 2))
     assert outputs[1] == outputs[2]
     report = outputs[2][0]
     assert report["files"] == len(files)

@@ -103,6 +103,20 @@ def _documents(rng: random.Random, count: int) -> list[str]:
     ]
 
 
+def prepared_by_workers(files: list[Path], root: Path, counts) -> dict:
+    """For each count of workers, the finance domain's preparation of `files` (with
+    deduplication) as (its report as a dict, {shard name: bytes})."""
+    outputs = {}
+    for workers in counts:
+        out = root / f"workers-{workers}"
+        report = prepare_corpus(
+            FinanceDomain(), files, out, ReadOptions(), 0.2, dedup=Deduplicator(), workers=workers
+        )
+        shards = {n: (out / n).read_bytes() for n in report.train_files + report.validation_files}
+        outputs[workers] = (dataclasses.asdict(report), shards)
+    return outputs
+
+
 def test_one_and_two_workers_keep_the_same_documents(tmp_path):
     """Duplicates across files, exact and near, are decided in input order either way."""
     rng = random.Random(0)
@@ -114,14 +128,7 @@ def test_one_and_two_workers_keep_the_same_documents(tmp_path):
         rng.shuffle(lines)
         files.append(tmp_path / f"part-{index}.txt")
         files[-1].write_text("\n".join(lines) + "\n")
-    outputs = {}
-    for workers in (1, 2):
-        out = tmp_path / f"workers-{workers}"
-        report = prepare_corpus(
-            FinanceDomain(), files, out, ReadOptions(), 0.2, dedup=Deduplicator(), workers=workers
-        )
-        shards = {n: (out / n).read_bytes() for n in report.train_files + report.validation_files}
-        outputs[workers] = (dataclasses.asdict(report), shards)
+    outputs = prepared_by_workers(files, tmp_path, (1, 2))
     assert outputs[1] == outputs[2]
     dropped = outputs[1][0]["dropped"]
     assert dropped["exact_duplicate"] >= 3 * 8 and dropped["near_duplicate"] >= 1
