@@ -78,7 +78,10 @@ def test_identical_view_pairs_score_far_below_chance():
     model = SimCLRModel(enc.backbone, enc.converter, keras.layers.Identity(), temperature=0.1)
     images = np.random.default_rng(0).uniform(0, 1, (16, SIZE, SIZE, 3)).astype("float32")
     out = model(images, training=True)
-    np.testing.assert_allclose(*(ops.convert_to_numpy(out[k]) for k in ("first", "second")))
+    # Equal up to float rounding: a kernel may sum in another order for the other view's
+    # half of the batch (measured 2e-6 apart on an AMD EPYC).
+    views = [ops.convert_to_numpy(out[k]) for k in ("first", "second")]
+    np.testing.assert_allclose(*views, rtol=1e-5, atol=1e-5)
     loss = float(model.compute_loss(images, None, out))
     assert loss < 0.25 * math.log(2 * 16 - 1)
     assert float(contrastive_accuracy(out["first"], out["second"])) == 1.0
