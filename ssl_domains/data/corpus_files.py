@@ -75,11 +75,13 @@ def read_item(domain, item: CorpusItem, options: ReadOptions) -> Iterator:
     domain, whose reader might block on a named pipe)."""
     if isinstance(item, TfdsSlice):
         return read_slice(item, domain)
-    if isinstance(item, FileRange):  # `options.byte_range` says which lines
-        check_regular(item.path)
-        return domain.read(item.path, options)
-    check_regular(item)
-    return domain.read(item, options)
+    check_regular(file_of(item))
+    return domain.read(file_of(item), options)  # a range's lines: `options.byte_range`
+
+
+def file_of(item: Path | FileRange) -> Path:
+    """The file a file item reads: the item itself, or a range's file."""
+    return item.path if isinstance(item, FileRange) else item
 
 
 def item_size(item: CorpusItem) -> int:

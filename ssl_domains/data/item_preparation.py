@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
-from ssl_domains.data.corpus_files import check_regular, item_size, read_item
+from ssl_domains.data.corpus_files import check_regular, file_of, item_size, read_item
 from ssl_domains.data.deduplicator import Deduplicator, Fingerprint, exact_digest
 from ssl_domains.data.file_ranges import FileRange
 from ssl_domains.data.records import BadFile, BadRecord, ReadOptions
@@ -210,8 +210,8 @@ def _guarded_read(domain, item, options: ReadOptions, result: ItemResult) -> Ite
     `BadFile` and `UserError`) ends the file as a `BadFile` named after the plugin,
     the records before it kept. A TFDS slice is read by the core, not the plugin."""
     if isinstance(item, Path | FileRange):
-        check_regular(item.path if isinstance(item, FileRange) else item)  # so that `read`
-        result.hook_calls["read"] += 1  # counts as run on real files only
+        check_regular(file_of(item))  # so that `read` counts as run on real files only
+        result.hook_calls["read"] += 1
     try:
         yield from read_records(domain, item, options)
     except (BadFile, UserError):
