@@ -151,7 +151,8 @@ def prepare_once(name: str, workers: int, profile: bool = False) -> dict:
             )
         if profiler:
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
+            for order in ("tottime", "cumulative"):  # the hot spots, then the stages
+                pstats.Stats(profiler).sort_stats(order).print_stats(25)
         seconds = time.perf_counter() - started
         cpu = [after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True)]
     # Workers load TensorFlow before their first item: what is left is the steady rate.

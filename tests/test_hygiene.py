@@ -1,11 +1,13 @@
 """Corpus hygiene: duplicates, encoding and language checks, redaction that holds."""
 
 import re
+from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import QUICK, run_cli
 
-from ssl_domains.data.deduplicator import Deduplicator
+from ssl_domains.data.deduplicator import SHINGLE_CHUNK, Deduplicator, shingle_hashes
 from ssl_domains.text.quality import quality_issue
 
 FILING = (
@@ -28,6 +30,30 @@ def test_near_duplicates_are_found_and_different_texts_are_not():
     assert dedup.check(edited) == "near_duplicate"
     other = "The central bank held its policy rate at 4.5% and signalled patience on cuts."
     assert dedup.check(other) is None
+
+
+def test_signatures_computed_together_equal_datasketchs_one_text_at_a_time():
+    """`Deduplicator.fingerprints` signs many texts in one numpy pass, only for speed:
+    each signature equals a datasketch MinHash fed that text's shingles, from a
+    one-word paragraph to a text of more shingles than one chunk holds."""
+    from datasketch import MinHash
+
+    licences = [Path("/usr/share/common-licenses", name) for name in ("GPL-3", "GPL-2")]
+    if not all(path.is_file() for path in licences):
+        pytest.skip("this machine has no /usr/share/common-licenses")
+    whole = "\n\n".join(path.read_text() for path in licences)
+    texts = [*whole.split("\n\n")[:300], "Revenue", whole]
+    assert len(whole.split()) > SHINGLE_CHUNK
+    dedup = Deduplicator()
+    found = dedup.fingerprints(texts)
+    for text, fingerprint in zip(texts, found, strict=True):
+        words = text.casefold().split()
+        if not words:
+            assert fingerprint.signature is None
+            continue
+        alone = MinHash(num_perm=dedup.num_perm, hashfunc=int, scheme="affine32")
+        alone.update_batch(shingle_hashes(words, min(dedup.shingle, len(words))).tolist())
+        assert np.array_equal(fingerprint.signature, alone.hashvalues)
 
 
 def test_damaged_encoding_and_other_languages_are_flagged():

@@ -48,6 +48,7 @@ from ssl_domains.data.deduplicator import (
     Deduplicator,
     Fingerprint,
     HammingIndex,
+    band_keys,
     deduplicator_for,
     signature_similarity,
 )
@@ -208,9 +209,9 @@ class NearDuplicateRule:
             ]
         # A band's values themselves, as bytes: equal exactly where the LSH's band
         # hashes are equal, so the buckets are the deduplicator's own.
-        values = found.signature
-        ranges = self.dedup.lsh.hashranges
-        return [("minhash", i, values[a:b].tobytes()) for i, (a, b) in enumerate(ranges)]
+        lsh = self.dedup.lsh
+        keys = band_keys(found.signature, lsh.b, lsh.r)
+        return [("minhash", i, key) for i, key in enumerate(keys)]
 
     def similar(self, found: Fingerprint, other: Fingerprint) -> bool:
         if found.bits is not None:

@@ -109,7 +109,8 @@ def prepare_item(
     `known(digest)`: whether a document of an earlier item had this exact digest (the
     merging process's own `Deduplicator.seen`, or a worker's view of it,
     `SharedDigests`). Such a document is a duplicate whatever else came before, so it
-    is marked `repeat` and neither signed nor split nor serialized.
+    is marked `repeat` and neither checked for quality nor signed nor split nor
+    serialized.
     """
     from ssl_domains.plugin.modality import modality_of
 
@@ -122,6 +123,7 @@ def prepare_item(
     dedup = fingerprinter(**context.dedup) if context.dedup is not None else None
     result = ItemResult(size=item_size(item))
     seen_here: set[bytes] = set()
+    unsigned: list[tuple[int, Any, bytes]] = []  # (candidate, its dedup key and digest)
 
     def repeated(digest: bytes) -> bool:
         return digest in seen_here or (known is not None and known(digest))
@@ -156,11 +158,16 @@ def prepare_item(
                     staged.write(data)
                 if result.first_piece is None and document.pieces:
                     result.first_piece = document.pieces[0]
+                if document.key is not None:
+                    unsigned.append((len(result.candidates), document.key, document.digest))
                 result.candidates.append(
-                    Candidate(document.fingerprint, held_out, len(document.pieces), document.size)
+                    Candidate(None, held_out, len(document.pieces), document.size)
                 )
+                if len(unsigned) >= SIGN_TOGETHER:
+                    _sign(dedup, unsigned, result.candidates)
         except BadFile as error:
             result.bad_file = str(error)
+    _sign(dedup, unsigned, result.candidates)
     result.layouts = options.layouts
     return result
 
@@ -169,7 +176,7 @@ class Document(NamedTuple):
     """A record that went through every hook: what staging it needs."""
 
     digest: bytes | None  # exact digest of its dedup key; None: no duplicates looked for
-    fingerprint: Fingerprint | None
+    key: Any  # its dedup key, fingerprinted with others (`_sign`), or None
     payload: bytes  # `Modality.payload`: its split is decided on these bytes
     pieces: list
     staged: list[bytes]  # each piece as `staged_bytes` writes it
@@ -227,36 +234,52 @@ def _prepare_document(
 ) -> Document | str:
     """One record through the plugin's hooks: a `Document`, or why it is dropped.
 
-    An exact repeat (`repeated(digest)`) is neither signed nor split nor encoded.
+    An exact repeat (`repeated(digest)`) of a kept document is neither checked for
+    quality (its first copy passed) nor signed nor split nor encoded: in a corpus where
+    most paragraphs repeat, the checks would cost more than the rest.
     `HookFailed` if a hook raised: nothing of that record is counted, its redactions
     included, and nothing is staged.
     """
     redactions: Counter[str] = Counter()
     cleaned = _guard(result, domain, "clean", domain.clean, record, redactions)
-    document: Document | str
-    if cleaned is None:
-        document = "empty"
-    elif (reason := _guard(result, domain, "quality", domain.quality, cleaned)) is not None:
-        document = str(reason)
-    else:
-        document = _document(domain, kind, cleaned, result, dedup, repeated)
+    document = (
+        "empty" if cleaned is None else _document(domain, kind, cleaned, result, dedup, repeated)
+    )
     result.redactions.update(redactions)
     return document
 
 
-def _document(domain, kind, cleaned, result: ItemResult, dedup, repeated) -> Document:
-    digest = found = None
+def _document(domain, kind, cleaned, result: ItemResult, dedup, repeated) -> Document | str:
+    key = digest = None
     if dedup is not None:
         key = _guard(result, domain, "dedup_key", domain.dedup_key, cleaned)
         if key is not None:
             digest = _guard(result, domain, "dedup_key", exact_digest, key, again=True)
             if repeated(digest):
                 return Document(digest, None, b"", [], [], 0.0, repeat=True)
-            found = _guard(result, domain, "dedup_key", dedup.fingerprint, key, again=True)
+    if (reason := _guard(result, domain, "quality", domain.quality, cleaned)) is not None:
+        return str(reason)
     pieces = _guard(result, domain, "split", lambda: list(domain.split(cleaned)))
     payload, data = _guard(result, domain, "encode", _encode, kind, cleaned, pieces)
     size = _guard(result, domain, "measure", lambda: float(domain.measure(cleaned)))
-    return Document(digest, found, payload, pieces, data, size)
+    return Document(digest, key if digest is not None else None, payload, pieces, data, size)
+
+
+# Documents whose MinHash signatures are computed together: numpy's cost per call,
+# not hashing, dominated a paragraph's signature.
+SIGN_TOGETHER = 512
+
+
+def _sign(dedup: Deduplicator, unsigned: list, candidates: list[Candidate]) -> None:
+    """Fingerprint the `unsigned` candidates' keys, together, and empty the list.
+    Their `exact_digest`s were computed one by one (where a bad key fails, as its
+    plugin's), so no key left here can fail."""
+    if not unsigned:
+        return
+    indices, keys, digests = zip(*unsigned, strict=True)
+    for index, found in zip(indices, dedup.fingerprints(list(keys), list(digests)), strict=True):
+        candidates[index] = candidates[index]._replace(fingerprint=found)
+    unsigned.clear()
 
 
 def _encode(kind, cleaned, pieces: list) -> tuple[bytes, list[bytes]]:

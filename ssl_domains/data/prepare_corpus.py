@@ -356,12 +356,15 @@ def _add_counts(totals: ItemResult, result: ItemResult) -> None:
 def worker_count(requested: int, items: Sequence, total_bytes: int) -> int:
     """Processes to prepare `items` on: `requested`, or for 0 the machine's cores, at
     most one per item or per `RANGE_BYTES` of input (a large file may be cut in
-    ranges); for 0 also at most one per `RANGE_BYTES`, since starting a worker (it may
-    load TensorFlow) costs seconds a small corpus would not win back."""
-    by_size = -(-total_bytes // file_ranges.RANGE_BYTES)
+    ranges); for 0 also at most one per `WORKER_BYTES`, since starting a worker (it
+    may load TensorFlow) costs seconds a small corpus would not win back."""
+    pieces = max(len(items), -(-total_bytes // file_ranges.RANGE_BYTES))
     if requested > 0:
-        return max(1, min(requested, max(len(items), by_size)))
-    return max(1, min(os.cpu_count() or 1, by_size))
+        return max(1, min(requested, pieces))
+    return max(1, min(os.cpu_count() or 1, pieces, -(-total_bytes // WORKER_BYTES)))
+
+
+WORKER_BYTES = 16 * 2**20  # as much input as one more worker is worth starting for
 
 
 def cut_large_files(domain: DomainAdapter, items: Sequence, options: ReadOptions) -> list:

@@ -24,8 +24,9 @@ def quality_issue(text: str, language: str | None, min_function_words: float = 0
     if "\ufffd" in text or len(_MOJIBAKE.findall(text)) >= 2:
         return "bad_encoding"
     if language == "en":
-        words = [w.casefold() for w in _WORD.findall(text)]
-        share = sum(w in STOPWORDS_EN for w in words) / max(len(words), 1)
-        if len(words) >= 20 and share < min_function_words:
-            return "wrong_language"
+        words = _WORD.findall(text.casefold())  # one casefold, not one per word
+        if len(words) >= 20:
+            share = sum(map(STOPWORDS_EN.__contains__, words)) / len(words)
+            if share < min_function_words:
+                return "wrong_language"
     return None
