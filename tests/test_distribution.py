@@ -225,13 +225,16 @@ def test_distributed_predictions_are_the_rows_one_device_predicts(backend):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["jax", "tensorflow"])
+@pytest.mark.parametrize(
+    "backend, distribute", [("jax", "data"), ("tensorflow", "data"), ("jax", "model")]
+)
 def test_a_distributed_fine_tuning_run_reports_on_every_validation_row(
-    backend, tmp_path, pretrained_run, labeled_files
+    backend, distribute, tmp_path, pretrained_run, labeled_files
 ):
-    """`finetune --distribute data --devices 2`, as a user runs it, on a validation
-    file of 7 rows: an odd batch for 2 devices (and keras-hub's bool padding masks,
-    which Keras's TensorFlow trainer cannot average across replicas unless cast)."""
+    """`finetune --distribute data|model --devices 2`, as a user runs it, on a
+    validation file of 7 rows: an odd batch for 2 devices (and keras-hub's bool
+    padding masks, which Keras's TensorFlow trainer cannot average across replicas
+    unless cast)."""
     import tomllib
 
     from conftest import run_cli
@@ -242,13 +245,14 @@ def test_a_distributed_fine_tuning_run_reports_on_every_validation_row(
     validation.write_text("\n".join([rows[0], *rows[-7:]]) + "\n")
     result = run_cli(
         "finetune", str(pretrained_run), "--data", str(train), "--eval-data", str(validation),
-        "--distribute", "data", "--devices", "2", "--steps", "6", "--batch-size", "8",
+        "--distribute", distribute, "--devices", "2", "--steps", "6", "--batch-size", "8",
         "--backend", backend, "--run-dir", str(tmp_path / "run"),
         backend=backend,
     )  # fmt: skip
     assert result.returncode == 0, result.output[-3000:]
-    assert "over mesh {batch: 2}" in result.output or "over 2 replicas" in result.output
+    placed = {"data": ["over mesh {batch: 2}", "over 2 replicas"], "model": ["ModelParallel"]}
+    assert any(words in result.output for words in placed[distribute]), result.output[-3000:]
     config = tomllib.loads((tmp_path / "run" / "run.toml").read_text())["run"]
-    assert (config["distribute"], config["devices"]) == ("data", 2)
+    assert (config["distribute"], config["devices"]) == (distribute, 2)
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert sum(row["support"] for row in report["per_class"].values()) == 7
