@@ -19,6 +19,7 @@ more work for the same loss, and its MFU is counted on its own FLOPs.
     pip install -e ".[bench]"          # transformers
     python benchmarks/mlm_vs_hf.py     # ~6 min on 2 cores
     python benchmarks/mlm_vs_hf.py --steps 4 --rounds 2 --backends tensorflow torch
+    python benchmarks/mlm_vs_hf.py --precisions fp32   # a CPU without fast bf16 matmuls
 """
 
 from __future__ import annotations
@@ -34,9 +35,25 @@ sys.path.insert(0, str(Path(__file__).parent))
 from precision import BATCH, MASK_RATE, MINILM, PRECISIONS, SEQ_LEN, run_worker, timing_parser  # noqa: E402  # noqa: E402
 from precision import measure as measure_ssl_domains  # noqa: E402
 
-# Measured on this machine (issue 12): fp32 matmuls peak near 300 GFLOP/s (torch and
-# TensorFlow), bf16 through AMX at 1.1-1.6 TFLOP/s; MFU is against 300 and 1,100.
-PEAK_FLOPS = {"fp32": 300e9, "bf16": 1.1e12}
+# The matmul MFU is measured against: the encoder's feed-forward shape, batch x tokens
+# rows. On the AVX-512 + AMX machine of issue 12 torch reached about 300 GFLOP/s in
+# fp32 and 1.1-1.6 TFLOP/s in bf16.
+PEAK_SHAPE = (BATCH * SEQ_LEN, MINILM["hidden_dim"], MINILM["intermediate_dim"])
+
+
+def matmul_peak(precision: str) -> float:
+    """FLOP/s of torch's matmul at `PEAK_SHAPE` in `precision`, on this machine."""
+    import torch
+
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[precision]
+    rows, inner, columns = PEAK_SHAPE
+    a, b = torch.randn(rows, inner, dtype=dtype), torch.randn(inner, columns, dtype=dtype)
+    a @ b  # warm-up
+    repeats = 10
+    started = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return repeats * 2 * rows * inner * columns / (time.perf_counter() - started)
 
 
 def step_flops(projected_tokens: int) -> float:
@@ -57,7 +74,7 @@ def keras_hub_slots() -> int:
     return BATCH * math.ceil(SEQ_LEN * MASK_RATE * 1.5)
 
 
-def hf_worker(steps: int, warmup: int, rounds: int) -> list[dict]:
+def hf_worker(steps: int, warmup: int, rounds: int, precisions=PRECISIONS) -> list[dict]:
     """`BertForMaskedLM` steps in both precisions, alternating in `rounds`."""
     import torch
     from transformers import BertConfig, BertForMaskedLM
@@ -78,7 +95,7 @@ def hf_worker(steps: int, warmup: int, rounds: int) -> list[dict]:
     labels[masked] = ids[masked]
     batch = {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": labels}
     models = {}
-    for precision in PRECISIONS:
+    for precision in precisions:
         model = BertForMaskedLM(config).train()
         models[precision] = (model, torch.optim.AdamW(model.parameters(), lr=1e-4))
 
@@ -93,13 +110,13 @@ def hf_worker(steps: int, warmup: int, rounds: int) -> list[dict]:
             optimizer.zero_grad(set_to_none=True)
         return (time.perf_counter() - started) / count
 
-    for precision in PRECISIONS:
+    for precision in precisions:
         if warmup:
             train(precision, warmup)
     per_round = max(1, steps // rounds)
-    times = {p: [] for p in PRECISIONS}
+    times = {p: [] for p in precisions}
     for _ in range(rounds):
-        for precision in PRECISIONS:
+        for precision in precisions:
             times[precision].append(train(precision, per_round))
     params = sum(p.numel() for p in models["fp32"][0].parameters())
     return [
@@ -108,14 +125,15 @@ def hf_worker(steps: int, warmup: int, rounds: int) -> list[dict]:
             "precision": p,
             "s_per_step": statistics.median(t),
             "params": params,
+            "peak": matmul_peak(p),
         }
         for p, t in times.items()
     ]
 
 
-def measure_hf(steps: int, warmup: int, rounds: int) -> list[dict]:
+def measure_hf(steps: int, warmup: int, rounds: int, precisions=PRECISIONS) -> list[dict]:
     command = [sys.executable, __file__, "--hf-worker"]
-    return run_worker("transformers", command, steps, warmup, rounds)
+    return run_worker("transformers", command, steps, warmup, rounds, precisions)
 
 
 def main() -> None:
@@ -126,20 +144,19 @@ def main() -> None:
     parser.add_argument("--hf-worker", action="store_true")
     args = parser.parse_args()
     if args.hf_worker:
-        print(json.dumps(hf_worker(args.steps, args.warmup, args.rounds)))
+        print(json.dumps(hf_worker(args.steps, args.warmup, args.rounds, args.precisions)))
         return
+    timing = (args.steps, args.warmup, args.rounds, args.precisions)
     rows = []
     for backend in args.backends:
-        rows += [
-            dict(r, side="ssl-domains")
-            for r in measure_ssl_domains(backend, args.steps, args.warmup, args.rounds)
-        ]
-    rows += [dict(r, side="transformers") for r in measure_hf(args.steps, args.warmup, args.rounds)]
+        rows += [dict(r, side="ssl-domains") for r in measure_ssl_domains(backend, *timing)]
+    rows += [dict(r, side="transformers") for r in measure_hf(*timing)]
     failed = [r for r in rows if "error" in r]
     for r in failed:
         print(f"{r['backend']} failed: {r['error'].splitlines()[-1]}")
     rows = [r for r in rows if "error" not in r]
     hf = {r["precision"]: r["s_per_step"] for r in rows if r["side"] == "transformers"}
+    peaks = {r["precision"]: r["peak"] for r in rows if r["side"] == "transformers"}
     print(
         f"MLM, MiniLM-L6-H384 shape, batch {BATCH} x {SEQ_LEN} tokens, {MASK_RATE:.0%} masked, "
         f"{args.steps} timed steps, median of {args.rounds} rounds\n"
@@ -149,7 +166,7 @@ def main() -> None:
     for r in rows:
         projected = BATCH * SEQ_LEN if r["side"] == "transformers" else keras_hub_slots()
         flops = step_flops(projected)
-        mfu = flops / r["s_per_step"] / PEAK_FLOPS[r["precision"]]
+        mfu = flops / r["s_per_step"] / peaks.get(r["precision"], float("nan"))
         ratio = hf.get(r["precision"], float("nan")) / r["s_per_step"]
         print(
             f"| {r['side']} | {r['backend']} | {r['precision']} | {r['s_per_step']:.2f} | "
@@ -157,7 +174,8 @@ def main() -> None:
         )
     sizes = [f"{r['side']} {r['params']:,}" for r in rows if r["precision"] == "fp32"]
     print(f"\nparameters: {', '.join(sizes)}")
-    print("peaks: fp32 300 GFLOP/s, bf16 1.1 TFLOP/s (matmuls, measured in issue 12)")
+    measured = ", ".join(f"{p} {peak / 1e9:,.0f} GFLOP/s" for p, peak in peaks.items())
+    print(f"matmul peaks here (torch, {' x '.join(map(str, PEAK_SHAPE))}): {measured}")
 
 
 if __name__ == "__main__":

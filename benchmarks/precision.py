@@ -67,7 +67,7 @@ def build(precision: str, steps: int):
     return model
 
 
-def worker(backend: str, steps: int, warmup: int, rounds: int) -> list[dict]:
+def worker(backend: str, steps: int, warmup: int, rounds: int, precisions=PRECISIONS) -> list[dict]:
     """Every precision on one backend, in this process. The timed steps alternate
     between precisions in `rounds` rounds, so a load that comes and goes on the
     machine slows both alike; each precision's time is its median round."""
@@ -78,10 +78,10 @@ def worker(backend: str, steps: int, warmup: int, rounds: int) -> list[dict]:
     select_backend(backend)
     data = batches(MINILM["vocabulary_size"])
     per_round = max(1, steps // rounds)
-    models = {p: build(p, warmup + rounds * per_round) for p in PRECISIONS}
+    models = {p: build(p, warmup + rounds * per_round) for p in precisions}
     for model in models.values():
         model.fit(data, steps_per_epoch=warmup, verbose=0)  # compiles
-    times = {p: [] for p in PRECISIONS}
+    times = {p: [] for p in precisions}
     for _ in range(rounds):
         for precision, model in models.items():
             started = time.perf_counter()
@@ -100,20 +100,24 @@ def worker(backend: str, steps: int, warmup: int, rounds: int) -> list[dict]:
     ]
 
 
-def run_worker(name: str, command: list[str], steps: int, warmup: int, rounds: int) -> list[dict]:
+def run_worker(
+    name: str, command: list[str], steps: int, warmup: int, rounds: int, precisions=PRECISIONS
+) -> list[dict]:
     """The rows a worker process (`command` and the timing flags) prints as its last
     line of JSON, or one row with the error of `name`."""
     command = [*command, "--steps", str(steps), "--warmup", str(warmup), "--rounds", str(rounds)]
+    command += ["--precisions", *precisions]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
         return [{"backend": name, "error": done.stderr.strip()[-500:]}]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measure(backend: str, steps: int, warmup: int, rounds: int) -> list[dict]:
-    return run_worker(
-        backend, [sys.executable, __file__, "--worker", backend], steps, warmup, rounds
-    )
+def measure(
+    backend: str, steps: int, warmup: int, rounds: int, precisions=PRECISIONS
+) -> list[dict]:
+    command = [sys.executable, __file__, "--worker", backend]
+    return run_worker(backend, command, steps, warmup, rounds, precisions)
 
 
 def timing_parser(description: str) -> argparse.ArgumentParser:
@@ -122,6 +126,13 @@ def timing_parser(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--steps", type=int, default=10, help="timed steps per precision")
     parser.add_argument("--rounds", type=int, default=5, help="alternations of the precisions")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps, compiling")
+    parser.add_argument(
+        "--precisions",
+        nargs="+",
+        choices=PRECISIONS,
+        default=list(PRECISIONS),
+        help="fp32 alone where bf16 has no fast matmuls (no AMX or AVX-512 BF16)",
+    )
     return parser
 
 
@@ -131,13 +142,14 @@ def main() -> None:
     parser.add_argument("--worker", metavar="BACKEND")
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.steps, args.warmup, args.rounds)))
+        timing = (args.steps, args.warmup, args.rounds, args.precisions)
+        print(json.dumps(worker(args.worker, *timing)))
         return
     print(f"MLM, MiniLM-like, batch {BATCH} x {SEQ_LEN} tokens, {args.steps} timed steps")
     print(f"{'backend':<12}{'precision':<11}{'s/step':>8}{'tokens/s':>10}{'speed-up':>10}")
     results = []
     for backend in args.backends:
-        rows = measure(backend, args.steps, args.warmup, args.rounds)
+        rows = measure(backend, args.steps, args.warmup, args.rounds, args.precisions)
         if "error" in rows[0]:
             print(f"{backend:<12}failed: {rows[0]['error'].splitlines()[-1]}")
             continue
@@ -148,7 +160,7 @@ def main() -> None:
                 f"{backend:<12}{r['precision']:<11}{r['s_per_step']:>8.2f}"
                 f"{r['tokens_per_s']:>10,.0f}{base / r['s_per_step']:>9.2f}x"
             )
-    for precision in PRECISIONS:
+    for precision in args.precisions:
         done = [r for r in results if r["precision"] == precision]
         if done:
             best = min(done, key=lambda r: r["s_per_step"])
