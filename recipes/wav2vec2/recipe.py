@@ -125,11 +125,11 @@ class Wav2Vec2(Recipe):
 
         def with_mask(waves):
             # Always `crop` samples wide: one static shape, so XLA (JAX, TPU) compiles once.
-            # The mask as 0/1 int32, not bool: under tf.distribute Keras 3.15 averages a
-            # batch across replicas to build the model, and TensorFlow cannot sum bools.
+            # (Under a TensorFlow strategy the trainer makes bool masks 0/1 int32, as
+            # TensorFlow cannot sum bools: `replica_safe`.)
             return {
                 "waveform": waves.to_tensor(shape=[None, crop]),
-                "padding_mask": tf.cast(tf.sequence_mask(waves.row_lengths(), crop), tf.int32),
+                "padding_mask": tf.sequence_mask(waves.row_lengths(), crop),
             }
 
         crops = records.enumerate().map(random_crop, num_parallel_calls=tf.data.AUTOTUNE)

@@ -41,6 +41,7 @@ from ssl_domains.training.distribution import (
     check_batch_size,
     distribution_scope,
     even_batches,
+    replica_safe,
     worker_run_dir,
 )
 from ssl_domains.training.run_directory import RunDirectory
@@ -314,7 +315,7 @@ def _pretrain_into(
         callbacks=recipe.callbacks(model, steps),
         optimizer_args=recipe.optimizer_args(model),
     )
-    metrics = recipe.evaluate(model, validation_batches, encoder, train_records)
+    metrics = recipe.evaluate(model, replica_safe(validation_batches), encoder, train_records)
     if padding is not None:
         metrics["padding_share"] = padding
     if losses is not None:
