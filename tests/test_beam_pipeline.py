@@ -9,9 +9,14 @@ pytest.importorskip("apache_beam")
 
 from ssl_domains.plugins.finance import FinanceDomain  # noqa: E402
 
+from ssl_domains.data import file_ranges  # noqa: E402
 from ssl_domains.data.beam_pipeline import NearDuplicateRule, prepare_with_beam  # noqa: E402
 from ssl_domains.data.deduplicator import Deduplicator, HashKey  # noqa: E402
-from ssl_domains.data.prepare_corpus import CorpusReport, prepare_corpus  # noqa: E402
+from ssl_domains.data.prepare_corpus import (  # noqa: E402
+    CorpusReport,
+    cut_large_files,
+    prepare_corpus,
+)
 from ssl_domains.data.records import ReadOptions  # noqa: E402
 
 
@@ -84,6 +89,28 @@ def test_beam_keeps_the_same_records_and_counts_as_the_in_process_pass(tmp_path)
     assert shard_records(tmp_path / "beam", got) == shard_records(tmp_path / "in-process", expected)
     assert CorpusReport.load(tmp_path / "beam") == got
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no work dir left
+
+
+def test_a_large_file_read_in_ranges_gives_what_the_in_process_pass_gives_reading_it_whole(
+    tmp_path, monkeypatch
+):
+    """The pipeline cuts a large line-per-record file into ranges, so a runner spreads
+    it over workers; exact and near duplicates across ranges are still found."""
+    lines = sample_lines(160)
+    repeats = [line.upper() for line in lines[:20]] + [edited(line) for line in lines[40:48]]
+    corpus = tmp_path / "one.txt"
+    corpus.write_text("\n".join(lines + repeats) + "\n")
+    monkeypatch.setattr(file_ranges, "RANGE_BYTES", 2_000)
+    ranges = cut_large_files(FinanceDomain(), [corpus], ReadOptions(txt_mode="line"))
+    assert len(ranges) >= 5
+
+    expected, got = both_ways([corpus], tmp_path)  # in process: one worker reads it whole
+
+    assert expected.dropped["exact_duplicate"] == 20 and got.files == 1
+    assert dataclasses.replace(got, train_files=[], validation_files=[]) == dataclasses.replace(
+        expected, train_files=[], validation_files=[]
+    )
+    assert shard_records(tmp_path / "beam", got) == shard_records(tmp_path / "in-process", expected)
 
 
 def test_a_near_duplicate_pair_shares_a_band_bucket_and_the_later_one_is_dropped(tmp_path):

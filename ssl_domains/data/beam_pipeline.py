@@ -44,6 +44,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ssl_domains.data.corpus_files import file_of
 from ssl_domains.data.deduplicator import (
     Deduplicator,
     Fingerprint,
@@ -52,9 +53,11 @@ from ssl_domains.data.deduplicator import (
     deduplicator_for,
     signature_similarity,
 )
+from ssl_domains.data.file_ranges import FileRange
 from ssl_domains.data.item_preparation import ItemContext, prepare_item, unstage_piece
 from ssl_domains.data.prepare_corpus import (
     CorpusReport,
+    cut_large_files,
     length_bin,
     require_usable,
     require_working_plugin,
@@ -144,12 +147,12 @@ class PrepareItem(beam.DoFn):
                     yield document
         stage.unlink()
         if result.bad_file is not None:
-            yield _stat("skipped_files", result.bad_file, key=str(item))
+            yield _stat("skipped_files", result.bad_file, key=str(file_of(item)))
         if result.first_piece is not None:
             yield beam.pvalue.TaggedOutput(FIRST_PIECE, (index, result.first_piece))
         for field in ("records", "skipped_records"):
             yield _stat(field, getattr(result, field))
-        yield _stat("files", 1)
+        yield _stat("files", int(not isinstance(item, FileRange) or item.start == 0))
         yield _stat("bytes", result.size)
         for field in ("skip_reasons", "redactions", "dropped", "layouts", *HOOK_STATS):
             yield from _stats(field, getattr(result, field))
@@ -495,6 +498,7 @@ def prepare_with_beam(
     if out_dir.exists() and any(out_dir.iterdir()):
         raise UserError(f"{out_dir} already exists and is not empty")
     dedup = deduplicator_for(deduplicate, near_duplicates)
+    files = cut_large_files(domain, files, options)  # so a runner spreads a large file too
     made = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
