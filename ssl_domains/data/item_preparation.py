@@ -342,6 +342,25 @@ def start_worker(context: ItemContext) -> None:
     _context = context
 
 
+# Exact digests of the documents this worker staged in its earlier items, at most
+# `EARLIER_DIGESTS` (about 80 bytes each). A worker takes items in input order, and
+# the merge puts every staged document's digest in `Deduplicator.seen` before it
+# reaches a later item, so a repeat of one of these is a repeat of an earlier
+# document, even before its item is merged (and `merged` knows it).
+_earlier: set[bytes] = set()
+EARLIER_DIGESTS = 2**20
+
+
 def prepare_item_in_worker(item, stage: Path) -> ItemResult:
     merged = _context.merged
-    return prepare_item(_context, item, stage, merged.__contains__ if merged else None)
+
+    def known(digest: bytes) -> bool:
+        return digest in _earlier or (merged is not None and digest in merged)
+
+    result = prepare_item(_context, item, stage, known if merged is not None else None)
+    for candidate in result.candidates:
+        if len(_earlier) >= EARLIER_DIGESTS:
+            break
+        if candidate.fingerprint is not None and not candidate.repeat:
+            _earlier.add(candidate.fingerprint.exact)
+    return result
