@@ -25,6 +25,7 @@ dominated profiles, in that order.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import zlib
@@ -126,7 +127,8 @@ class Deduplicator:
         self.near, self.num_perm, self.shingle = near, num_perm, shingle
         self.threshold = threshold
         self.signatures: list[np.ndarray] = []  # of the documents kept, by index
-        self.bands: list[dict[bytes, list[int]]] = []  # LSH band value -> signatures
+        self.buckets: dict[bytes, int] = {}  # tagged LSH band value -> first signature
+        self.more_buckets: dict[bytes, list[int]] = {}  # -> the later ones
         self.hashes: dict[int, HammingIndex] = {}  # by `within`
         self._lsh = None
         self._permutations = None
@@ -237,22 +239,29 @@ class Deduplicator:
         """Whether a remembered signature is near `signature`; if not, remember it.
 
         Banded as datasketch's `MinHashLSH` bands it for this threshold (its
-        `hashranges`), so the candidates are the same, but looked up in plain dicts
-        of band bytes: datasketch's per-band byte swaps and set storage cost more
-        than the rest of the check. Candidates are confirmed by estimated Jaccard
-        similarity, the share of equal hash values (`MinHash.jaccard`).
+        `hashranges`), so the candidates are the same, but looked up in a plain dict
+        of band bytes (each tagged with its band's number), whose lookups and inserts
+        run as a set intersection and a `map`, not a loop over bands: datasketch's
+        per-band byte swaps and set storage, and then that loop, cost more than the
+        rest of the check. A bucket holds its first signature in `buckets`, any
+        later ones in `more_buckets` (most buckets hold one). Candidates are confirmed
+        by estimated Jaccard similarity, the share of equal hash values
+        (`MinHash.jaccard`).
         """
-        if not self.bands:
-            self.bands = [{} for _ in self.lsh.hashranges]
         keys = band_keys(signature, self.lsh.b, self.lsh.r)
-        candidates = set()
-        for table, key in zip(self.bands, keys, strict=True):
-            candidates.update(table.get(key, ()))
+        shared = self.buckets.keys() & keys
+        candidates = {self.buckets[key] for key in shared}
+        for key in shared:
+            candidates.update(self.more_buckets.get(key, ()))
         for index in candidates:
             if signature_similarity(signature, self.signatures[index]) >= self.threshold:
                 return True
-        for table, key in zip(self.bands, keys, strict=True):
-            table.setdefault(key, []).append(len(self.signatures))
+        number = len(self.signatures)
+        firsts = list(map(self.buckets.setdefault, keys, itertools.repeat(number)))
+        if shared:  # buckets that held a signature already
+            for key, first in zip(keys, firsts, strict=True):
+                if first != number:
+                    self.more_buckets.setdefault(key, []).append(number)
         self.signatures.append(signature)
         return False
 
@@ -279,9 +288,18 @@ def deduplicator_for(deduplicate: bool, near_duplicates: bool) -> Deduplicator |
 
 
 def band_keys(signature: np.ndarray, bands: int, rows: int) -> list[bytes]:
-    """The bytes of each of `bands` runs of `rows` hash values, in order: the bands of
-    `MinHashLSH.hashranges` (`b` runs of `r`, any values after them unused)."""
-    return signature[: bands * rows].view(f"V{rows * signature.itemsize}").tolist()
+    """Bytes for each of `bands` runs of `rows` hash values, in order: the bands of
+    `MinHashLSH.hashranges` (`b` runs of `r`, any values after them unused). Each
+    starts with its band's number, so equal values in two bands are two keys."""
+    tagged = np.empty((bands, rows + 1), signature.dtype)
+    tagged[:, 0] = band_numbers(bands)
+    tagged[:, 1:] = signature[: bands * rows].reshape(bands, rows)
+    return tagged.view(f"V{(rows + 1) * signature.itemsize}").ravel().tolist()
+
+
+@functools.cache
+def band_numbers(bands: int) -> np.ndarray:
+    return np.arange(bands)
 
 
 def signature_similarity(a: np.ndarray, b: np.ndarray) -> float:
