@@ -33,7 +33,7 @@ def select_backend(backend: str, devices: int = 0) -> None:
     `devices` > 1 on a host without accelerators makes that many virtual CPU devices
     for the backend (`ssl_domains.training.distribution`).
     """
-    from ssl_domains.training.distribution import make_virtual_devices, split_cpu
+    from ssl_domains.training.distribution import make_virtual_devices, split_cpu, tf_multi_worker
 
     if "keras" in sys.modules:
         import keras
@@ -52,7 +52,10 @@ def select_backend(backend: str, devices: int = 0) -> None:
 
         if backend == "tensorflow":
             split_cpu(tf, devices)
-        tf.config.list_logical_devices()
+        # MultiWorkerMirroredStrategy configures collective ops, which TensorFlow
+        # allows only before its devices are initialised: it makes them itself.
+        if not (backend == "tensorflow" and tf_multi_worker()):
+            tf.config.list_logical_devices()
         import keras  # noqa: F401
         import keras_hub  # noqa: F401
         import tensorflow_text  # noqa: F401

@@ -189,6 +189,62 @@ def test_the_chief_is_read_from_tf_config(monkeypatch):
     assert not is_chief("tensorflow")
 
 
+# One TensorFlow worker of two (TF_CONFIG), set up as `pretrain` sets it up. Its
+# variable, made in the strategy's scope, starts as worker 0's (1.0) on both; a
+# value of its own (1.0 or 2.0) is summed across both workers.
+WORKER = """
+import sys
+from ssl_domains.backend import select_backend
+
+select_backend("tensorflow")
+import tensorflow as tf
+from ssl_domains.training.distribution import distribution_scope
+
+own = float(sys.argv[1]) + 1.0
+with distribution_scope("tensorflow", "data", 1):
+    strategy = tf.distribute.get_strategy()
+    weight = tf.Variable(own)
+weights = strategy.reduce("SUM", strategy.run(lambda: tf.identity(weight)), axis=None)
+values = strategy.reduce("SUM", strategy.run(lambda: tf.constant(own)), axis=None)
+print("SUMS", strategy.num_replicas_in_sync, float(weights), float(values))
+"""
+
+
+@pytest.mark.slow
+def test_two_tensorflow_workers_form_one_strategy_and_reduce_across_it():
+    """Two processes on this host stand for two hosts. TensorFlow configures collective
+    ops only before it initialises its devices, which `select_backend` did at once
+    until this ran ("Collective ops must be configured at program startup")."""
+    import socket
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("localhost", 0))
+            ports.append(probe.getsockname()[1])
+    cluster = {"worker": [f"localhost:{port}" for port in ports]}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(index)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={
+                **os.environ,
+                "KERAS_BACKEND": "tensorflow",
+                "TF_CONFIG": json.dumps(
+                    {"cluster": cluster, "task": {"type": "worker", "index": index}}
+                ),
+            },
+        )
+        for index in range(2)
+    ]
+    for worker in workers:
+        out, err = worker.communicate(timeout=300)
+        assert worker.returncode == 0, err[-3000:]
+        assert "SUMS 2 2.0 3.0" in out
+
+
 # Predictions of 7 rows in batches of 4 under data parallelism on 2 devices, against
 # the same weights on one device: the short batch is padded, and the padding dropped.
 PREDICT = """

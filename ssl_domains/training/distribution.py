@@ -73,6 +73,12 @@ def distribution_scope(backend: str, distribute: str, devices: int):
     )
 
 
+def tf_multi_worker() -> bool:
+    """Whether `TF_CONFIG` names several TensorFlow workers (a chief counts as one)."""
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster") or {}
+    return len(cluster.get("chief", [])) + len(cluster.get("worker", [])) > 1
+
+
 def is_chief(backend: str) -> bool:
     """Whether this process writes the run directory (the others train alongside)."""
     if backend == "jax" and "jax" in sys.modules:
@@ -275,8 +281,7 @@ def _tf_strategy(devices: int):
         tf.config.experimental_connect_to_cluster(resolver)
         tf.tpu.experimental.initialize_tpu_system(resolver)
         return tf.distribute.TPUStrategy(resolver)
-    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster") or {}
-    if len(cluster.get("chief", [])) + len(cluster.get("worker", [])) > 1:
+    if tf_multi_worker():
         return tf.distribute.MultiWorkerMirroredStrategy()
     local = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
     chosen = _devices(local, devices, "devices")
