@@ -118,7 +118,7 @@ def hf_worker(steps: int, warmup: int, rounds: int, precisions=PRECISIONS) -> li
     for _ in range(rounds):
         for precision in precisions:
             times[precision].append(train(precision, per_round))
-    params = sum(p.numel() for p in models["fp32"][0].parameters())
+    params = sum(p.numel() for p in models[precisions[0]][0].parameters())
     return [
         {
             "backend": "transformers",
@@ -172,7 +172,8 @@ def main() -> None:
             f"| {r['side']} | {r['backend']} | {r['precision']} | {r['s_per_step']:.2f} | "
             f"{ratio:.2f}x | {flops / 1e9:.0f} | {mfu:.0%} |"
         )
-    sizes = [f"{r['side']} {r['params']:,}" for r in rows if r["precision"] == "fp32"]
+    first = args.precisions[0]
+    sizes = [f"{r['side']} {r['params']:,}" for r in rows if r["precision"] == first]
     print(f"\nparameters: {', '.join(sizes)}")
     measured = ", ".join(f"{p} {peak / 1e9:,.0f} GFLOP/s" for p, peak in peaks.items())
     print(f"matmul peaks here (torch, {' x '.join(map(str, PEAK_SHAPE))}): {measured}")

@@ -154,11 +154,12 @@ def main() -> None:
             print(f"{backend:<12}failed: {rows[0]['error'].splitlines()[-1]}")
             continue
         results += rows
-        base = rows[0]["s_per_step"]  # fp32
+        fp32 = [r["s_per_step"] for r in rows if r["precision"] == "fp32"]
         for r in rows:
+            speed_up = f"{fp32[0] / r['s_per_step']:>9.2f}x" if fp32 else f"{'-':>10}"
             print(
                 f"{backend:<12}{r['precision']:<11}{r['s_per_step']:>8.2f}"
-                f"{r['tokens_per_s']:>10,.0f}{base / r['s_per_step']:>9.2f}x"
+                f"{r['tokens_per_s']:>10,.0f}{speed_up}"
             )
     for precision in args.precisions:
         done = [r for r in results if r["precision"] == precision]

@@ -184,7 +184,7 @@ class Wav2Vec2Pretrainer(keras.Model):
 
     def call(self, inputs: dict[str, Tensor], training: bool = False) -> dict[str, Tensor]:
         padding_mask = inputs.get("padding_mask")
-        if padding_mask is not None:  # bool, or 0/1 (the recipe's batches, see `batches`)
+        if padding_mask is not None:  # bool, or 0/1 (under a TF strategy: `replica_safe`)
             padding_mask = ops.cast(padding_mask, "bool")
         features, frame_mask = self.backbone.extract_features(inputs["waveform"], padding_mask)
         batch_size, num_frames = ops.shape(frame_mask)[0], ops.shape(frame_mask)[1]

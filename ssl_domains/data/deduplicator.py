@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-# Shingles per `MinHash.update_batch` call: bounds its (shingles x permutations) matrix.
+# Shingles permuted at a time (`_minhashes`): bounds its (shingles x permutations) matrix.
 SHINGLE_CHUNK = 8192
 
 

@@ -51,9 +51,10 @@ class Candidate(NamedTuple):
     """A document that passed the item's own checks; `pieces` staged records.
 
     `fingerprint` is None when duplicates are not looked for (or the domain gives no
-    key); `repeat` marks an exact repeat of an earlier document (of this item, or of
-    an item already merged), a duplicate whatever else came before, so nothing of it
-    is staged and its fingerprint holds only its exact digest.
+    key); `repeat` marks an exact repeat of an earlier document (of this item, of an
+    item already merged, or of one this worker staged before), a duplicate whatever
+    else came before, so nothing of it is staged and its fingerprint holds only its
+    exact digest.
     """
 
     fingerprint: Fingerprint | None
@@ -108,9 +109,9 @@ def prepare_item(
 
     `known(digest)`: whether a document of an earlier item had this exact digest (the
     merging process's own `Deduplicator.seen`, or a worker's view of it,
-    `SharedDigests`). Such a document is a duplicate whatever else came before, so it
-    is marked `repeat` and neither checked for quality nor signed nor split nor
-    serialized.
+    `SharedDigests`, with the digests this worker staged in its earlier items). Such
+    a document is a duplicate whatever else came before, so it is marked `repeat` and
+    neither signed nor split nor serialized.
     """
     from ssl_domains.plugin.modality import modality_of
 
@@ -234,22 +235,26 @@ def _prepare_document(
 ) -> Document | str:
     """One record through the plugin's hooks: a `Document`, or why it is dropped.
 
-    An exact repeat (`repeated(digest)`) of a kept document is neither checked for
-    quality (its first copy passed) nor signed nor split nor encoded: in a corpus where
-    most paragraphs repeat, the checks would cost more than the rest.
+    An exact repeat (`repeated(digest)`) is neither signed nor split nor encoded.
+    The quality check comes first, so that what a record is counted as never hangs on
+    which earlier documents a worker knows of yet.
     `HookFailed` if a hook raised: nothing of that record is counted, its redactions
     included, and nothing is staged.
     """
     redactions: Counter[str] = Counter()
     cleaned = _guard(result, domain, "clean", domain.clean, record, redactions)
-    document = (
-        "empty" if cleaned is None else _document(domain, kind, cleaned, result, dedup, repeated)
-    )
+    document: Document | str
+    if cleaned is None:
+        document = "empty"
+    elif (reason := _guard(result, domain, "quality", domain.quality, cleaned)) is not None:
+        document = str(reason)
+    else:
+        document = _document(domain, kind, cleaned, result, dedup, repeated)
     result.redactions.update(redactions)
     return document
 
 
-def _document(domain, kind, cleaned, result: ItemResult, dedup, repeated) -> Document | str:
+def _document(domain, kind, cleaned, result: ItemResult, dedup, repeated) -> Document:
     key = digest = None
     if dedup is not None:
         key = _guard(result, domain, "dedup_key", domain.dedup_key, cleaned)
@@ -257,8 +262,6 @@ def _document(domain, kind, cleaned, result: ItemResult, dedup, repeated) -> Doc
             digest = _guard(result, domain, "dedup_key", exact_digest, key, again=True)
             if repeated(digest):
                 return Document(digest, None, b"", [], [], 0.0, repeat=True)
-    if (reason := _guard(result, domain, "quality", domain.quality, cleaned)) is not None:
-        return str(reason)
     pieces = _guard(result, domain, "split", lambda: list(domain.split(cleaned)))
     payload, data = _guard(result, domain, "encode", _encode, kind, cleaned, pieces)
     size = _guard(result, domain, "measure", lambda: float(domain.measure(cleaned)))

@@ -335,7 +335,8 @@ def _duplicate(candidate: Candidate, dedup: Deduplicator | None, merged) -> str 
     if dedup is None or found is None:
         return None
     if candidate.repeat:
-        if found.exact not in dedup.seen:  # a torn read of the shared table, ~2**-64
+        # Never, unless a worker's table of digests was torn (~2**-64) or wrong.
+        if found.exact not in dedup.seen:
             raise RuntimeError("a worker took a document for a repeat of an unseen one")
         return "exact_duplicate"
     reason = dedup.check_fingerprint(found)
