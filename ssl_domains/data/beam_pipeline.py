@@ -210,11 +210,10 @@ class NearDuplicateRule:
                 ("hamming", found.within, i, (found.bits >> shift) & mask)
                 for i, (shift, mask) in enumerate(index.bands)
             ]
-        # A band's values themselves, as bytes: equal exactly where the LSH's band
-        # hashes are equal, so the buckets are the deduplicator's own.
+        # A band's values themselves, as bytes tagged with the band: equal exactly
+        # where the LSH's band hashes are equal, so the buckets are the deduplicator's.
         lsh = self.dedup.lsh
-        keys = band_keys(found.signature, lsh.b, lsh.r)
-        return [("minhash", i, key) for i, key in enumerate(keys)]
+        return [("minhash", key) for key in band_keys(found.signature, lsh.b, lsh.r)]
 
     def similar(self, found: Fingerprint, other: Fingerprint) -> bool:
         if found.bits is not None:

@@ -265,7 +265,7 @@ def _document(domain, kind, cleaned, result: ItemResult, dedup, repeated) -> Doc
     pieces = _guard(result, domain, "split", lambda: list(domain.split(cleaned)))
     payload, data = _guard(result, domain, "encode", _encode, kind, cleaned, pieces)
     size = _guard(result, domain, "measure", lambda: float(domain.measure(cleaned)))
-    return Document(digest, key if digest is not None else None, payload, pieces, data, size)
+    return Document(digest, key, payload, pieces, data, size)
 
 
 # Documents whose MinHash signatures are computed together: numpy's cost per call,
@@ -355,10 +355,10 @@ EARLIER_DIGESTS = 2**20
 
 
 def prepare_item_in_worker(item, stage: Path) -> ItemResult:
-    merged = _context.merged
+    merged = _context.merged  # None: duplicates are not looked for
 
     def known(digest: bytes) -> bool:
-        return digest in _earlier or (merged is not None and digest in merged)
+        return digest in _earlier or digest in merged
 
     result = prepare_item(_context, item, stage, known if merged is not None else None)
     for candidate in result.candidates:
