@@ -182,11 +182,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", nargs="*", default=list(CORPORA))
     parser.add_argument("--workers", nargs="*", type=int, default=[1, 2])
-    parser.add_argument("--profile", metavar="CORPUS", help="profile one worker on CORPUS")
+    parser.add_argument(
+        "--profile",
+        metavar="CORPUS",
+        help="profile the merging process on CORPUS with the first of --workers (1: it prepares)",
+    )
     parser.add_argument("--one", nargs=2, metavar=("CORPUS", "WORKERS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.profile:
-        print(json.dumps(prepare_once(args.profile, 1, profile=True)))
+        print(json.dumps(prepare_once(args.profile, args.workers[0], profile=True)))
         return
     if args.one:
         print(json.dumps(prepare_once(args.one[0], int(args.one[1]))))

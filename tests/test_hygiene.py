@@ -8,7 +8,7 @@ import pytest
 from conftest import QUICK, run_cli
 
 from ssl_domains.data.deduplicator import SHINGLE_CHUNK, Deduplicator, shingle_hashes
-from ssl_domains.text.quality import quality_issue
+from ssl_domains.text.quality import english_words, english_words_ascii, quality_issue
 
 FILING = (
     "Acme Corp reported third quarter revenue of $4.2bn, up 12% from a year earlier, as "
@@ -54,6 +54,22 @@ def test_signatures_computed_together_equal_datasketchs_one_text_at_a_time():
         alone = MinHash(num_perm=dedup.num_perm, hashfunc=int, scheme="affine32")
         alone.update_batch(shingle_hashes(words, min(dedup.shingle, len(words))).tolist())
         assert np.array_equal(fingerprint.signature, alone.hashvalues)
+
+
+def test_ascii_words_are_counted_as_the_unicode_pattern_counts_them():
+    """The language check counts an ASCII text's words with a byte table, only for
+    speed: the counts equal the Unicode pattern's on every ASCII paragraph of
+    Python's `argparse.py` and `email/`, and on every ASCII character at once."""
+    import argparse
+    import email
+
+    sources = [Path(argparse.__file__), *Path(email.__file__).parent.glob("*.py")]
+    paragraphs = [p for f in sources for p in f.read_text().split("\n\n") if p.isascii()]
+    paragraphs.append("".join(map(chr, range(128))) * 3)
+    assert len(paragraphs) > 1000
+    for paragraph in paragraphs:
+        assert english_words_ascii(paragraph) == english_words(paragraph), paragraph
+    assert english_words_ascii("The RATE of THE fund, and_its yield") == (8, 5)
 
 
 def test_damaged_encoding_and_other_languages_are_flagged():

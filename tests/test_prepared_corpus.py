@@ -134,6 +134,26 @@ def test_one_and_two_workers_keep_the_same_documents(tmp_path):
     assert dropped["exact_duplicate"] >= 3 * 8 and dropped["near_duplicate"] >= 1
 
 
+def test_a_copy_of_a_record_is_counted_as_its_first_was(tmp_path, monkeypatch):
+    """A copy gets the verdict the worker reached on the first (`Verdicts`), only for
+    speed: its redactions and the reason it is dropped count again, as they do when
+    every copy is cleaned and checked anew."""
+    rng = random.Random(1)
+    iban = "The fund paid the fee to the account of the firm, IBAN DE44500105175407324931."
+    german = "Der Umsatz stieg im dritten Quartal deutlich und die Nachfrage blieb stark " * 2
+    lines = _documents(rng, 20) + [iban] * 3 + [german] * 2 + [iban + "  "]
+    rng.shuffle(lines)
+    (tmp_path / "a.txt").write_text("\n".join(lines) + "\n")
+    remembered = prepared_by_workers([tmp_path / "a.txt"], tmp_path / "with", (1,))[1]
+    monkeypatch.setattr(item_preparation.Verdicts, "BUDGET", 0)  # remembers nothing
+    anew = prepared_by_workers([tmp_path / "a.txt"], tmp_path / "without", (1,))[1]
+    assert remembered == anew
+    report = remembered[0]
+    assert report["redactions"]["iban"] == 4
+    assert report["dropped"]["wrong_language"] == 2
+    assert report["dropped"]["exact_duplicate"] == 3
+
+
 def test_runs_read_a_prepared_corpus_in_place_and_refuse_another_domain(prepared, tmp_path):
     config = finance_config(prepared)
     run = new_run(config, tmp_path / "finance")

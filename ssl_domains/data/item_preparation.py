@@ -94,6 +94,8 @@ class ItemContext:
     validation_fraction: float
     dedup: dict[str, Any] | None  # `Deduplicator.settings()`, or None: keep duplicates
     merged: SharedDigests | None = None  # exact digests of the items merged so far
+    # What this process decided on text records it met (`Verdicts`), for their copies.
+    verdicts: Verdicts = field(default_factory=lambda: Verdicts())
 
 
 def is_validation(data: bytes, fraction: float) -> bool:
@@ -136,13 +138,21 @@ def prepare_item(
                     result.skipped_records += 1
                     result.skip_reasons[record.reason] += 1
                     continue
-                try:
-                    document = _prepare_document(domain, kind, record, result, dedup, repeated)
-                except HookFailed as failed:
-                    result.skipped_records += 1
-                    result.skip_reasons[failed.reason] += 1
-                    continue
+                redactions: Counter[str] = Counter()
+                document = context.verdicts.recall(record, redactions, repeated)
+                if document is None:
+                    try:
+                        document = _prepare_document(
+                            domain, kind, record, result, dedup, repeated, redactions
+                        )
+                    except HookFailed as failed:
+                        result.skipped_records += 1
+                        result.skip_reasons[failed.reason] += 1
+                        continue
+                    context.verdicts.remember(record, document, redactions)
                 result.records += 1
+                if redactions:
+                    result.redactions.update(redactions)
                 if isinstance(document, str):  # why it was dropped
                     result.dropped[document] += 1
                     continue
@@ -231,17 +241,23 @@ def _guarded_read(domain, item, options: ReadOptions, result: ItemResult) -> Ite
 
 
 def _prepare_document(
-    domain, kind, record, result: ItemResult, dedup, repeated: Callable[[bytes], bool]
+    domain,
+    kind,
+    record,
+    result: ItemResult,
+    dedup,
+    repeated: Callable[[bytes], bool],
+    redactions: Counter[str],
 ) -> Document | str:
-    """One record through the plugin's hooks: a `Document`, or why it is dropped.
+    """One record through the plugin's hooks: a `Document`, or why it is dropped;
+    what `clean` redacted is added to `redactions`.
 
     An exact repeat (`repeated(digest)`) is neither signed nor split nor encoded.
     The quality check comes first, so that what a record is counted as never hangs on
     which earlier documents a worker knows of yet.
-    `HookFailed` if a hook raised: nothing of that record is counted, its redactions
-    included, and nothing is staged.
+    `HookFailed` if a hook raised: the caller then counts nothing of that record, its
+    redactions included, and stages nothing.
     """
-    redactions: Counter[str] = Counter()
     cleaned = _guard(result, domain, "clean", domain.clean, record, redactions)
     document: Document | str
     if cleaned is None:
@@ -250,8 +266,53 @@ def _prepare_document(
         document = str(reason)
     else:
         document = _document(domain, kind, cleaned, result, dedup, repeated)
-    result.redactions.update(redactions)
     return document
+
+
+class Verdicts:
+    """What one process decided on the text records it met: why each was dropped, or
+    that it was a document with this exact digest, with what `clean` redacted.
+
+    Real corpora repeat boilerplate word for word (two thirds of the paragraphs of a
+    corpus of changelogs), and cleaning and checking a copy again was most of what it
+    cost. The hooks are functions of their record, so a copy gets the verdict of the
+    first. Records of up to `LONGEST` characters are kept, `BUDGET` in all, so a
+    worker's memory stays bounded; the first ones are kept, as boilerplate comes early.
+    """
+
+    LONGEST, BUDGET = 4096, 2**24
+
+    def __init__(self):
+        self.known: dict[str, tuple[Document | str, Counter[str] | None]] = {}
+        self.characters = 0
+
+    def recall(self, record, redactions: Counter[str], repeated) -> Document | str | None:
+        """The verdict on an earlier copy of `record`, its redactions added to
+        `redactions`; None if there is none, or it was a document whose digest
+        `repeated` does not know (such as one of an earlier item, under Beam)."""
+        verdict = self.known.get(record) if type(record) is str else None
+        if verdict is None:
+            return None
+        outcome, its_redactions = verdict
+        if isinstance(outcome, Document) and not repeated(outcome.digest):
+            return None
+        if its_redactions:
+            redactions.update(its_redactions)
+        return outcome
+
+    def remember(self, record, document: Document | str, redactions: Counter[str]) -> None:
+        """Keep the reason `record` was dropped, or, where it is a document with an
+        exact digest, that a copy of it is a repeat."""
+        if type(record) is not str or len(record) > self.LONGEST:
+            return
+        if self.characters + len(record) > self.BUDGET:
+            return
+        if isinstance(document, Document):
+            if document.digest is None:
+                return
+            document = Document(document.digest, None, b"", [], [], 0.0, repeat=True)
+        self.known[record] = (document, redactions or None)
+        self.characters += len(record)
 
 
 def _document(domain, kind, cleaned, result: ItemResult, dedup, repeated) -> Document:

@@ -20,6 +20,7 @@ condition of correctness.
 from __future__ import annotations
 
 import ctypes
+from functools import cached_property
 
 DIGEST = 16
 EMPTY = bytes(DIGEST)
@@ -39,31 +40,35 @@ class SharedDigests:
         self.table = context.RawArray(ctypes.c_ubyte, slots * DIGEST)
         self.count = 0
 
-    def _probe(self, digest: bytes):
-        """(slot address, what it holds) along `digest`'s probe sequence."""
-        base = ctypes.addressof(self.table)
-        slot = int.from_bytes(digest[:8], "little") & (self.slots - 1)
+    @cached_property
+    def _bytes(self) -> memoryview:
+        return memoryview(self.table).cast("B")
+
+    def __getstate__(self) -> dict:
+        return {"slots": self.slots, "table": self.table, "count": self.count}
+
+    def _slot(self, digest: bytes) -> tuple[int, bool]:
+        """The byte offset of `digest`'s slot, or of the empty slot where it would go,
+        and whether it is there (linear probing; a memoryview compares in C)."""
+        table, mask = self._bytes, self.slots - 1
+        slot = int.from_bytes(digest[:8], "little") & mask
         while True:
-            offset = base + slot * DIGEST
-            yield offset, ctypes.string_at(offset, DIGEST)
-            slot = (slot + 1) & (self.slots - 1)
+            offset = slot * DIGEST
+            held = table[offset : offset + DIGEST]
+            if held == digest:
+                return offset, True
+            if held == EMPTY:
+                return offset, False
+            slot = (slot + 1) & mask
 
     def __contains__(self, digest: bytes) -> bool:
-        for _, held in self._probe(digest):
-            if held == digest:
-                return True
-            if held == EMPTY:
-                return False
-        return False
+        return self._slot(digest)[1]
 
     def add(self, digest: bytes) -> None:
         """Remember `digest` (merger only); ignored once the table is two-thirds full."""
         if digest == EMPTY or 3 * self.count >= 2 * self.slots:
             return
-        for offset, held in self._probe(digest):
-            if held == digest:
-                return
-            if held == EMPTY:
-                ctypes.memmove(offset, digest, DIGEST)
-                self.count += 1
-                return
+        offset, held = self._slot(digest)
+        if not held:
+            self._bytes[offset : offset + DIGEST] = digest
+            self.count += 1

@@ -10,6 +10,13 @@ STOPWORDS_EN = frozenset(
 )
 _MOJIBAKE = re.compile("[\u00c2\u00c3][\u0080-\u00bf]")
 _WORD = re.compile(r"[^\W\d_]+")
+# For ASCII text, the same words, lower-cased, in one pass of C: every byte that is
+# not a letter becomes a space (4x faster than `_WORD`, and most text is ASCII).
+_ASCII_WORDS = bytes(
+    ord(chr(byte).lower()) if chr(byte).isalpha() and byte < 128 else ord(" ")
+    for byte in range(256)
+)
+_STOPWORD_BYTES = frozenset(word.encode() for word in STOPWORDS_EN)
 
 
 def quality_issue(text: str, language: str | None, min_function_words: float = 0.05) -> str | None:
@@ -21,12 +28,24 @@ def quality_issue(text: str, language: str | None, min_function_words: float = 0
       fewer than `min_function_words` of the words are common English function
       words (terse clinical or tabular text needs a lower bar than prose).
     """
-    if "\ufffd" in text or len(_MOJIBAKE.findall(text)) >= 2:
+    is_ascii = text.isascii()
+    if not is_ascii and ("\ufffd" in text or len(_MOJIBAKE.findall(text)) >= 2):
         return "bad_encoding"
     if language == "en":
-        words = _WORD.findall(text)
-        if len(words) >= 20:  # (`map` runs the loop in C: this runs on every record)
-            share = sum(map(STOPWORDS_EN.__contains__, map(str.casefold, words))) / len(words)
-            if share < min_function_words:
-                return "wrong_language"
+        words, function_words = (english_words_ascii if is_ascii else english_words)(text)
+        if words >= 20 and function_words / words < min_function_words:
+            return "wrong_language"
     return None
+
+
+# (`map` runs the loops in C: these run on every record)
+def english_words(text: str) -> tuple[int, int]:
+    """How many words `text` has, and how many of them are English function words."""
+    words = _WORD.findall(text)
+    return len(words), sum(map(STOPWORDS_EN.__contains__, map(str.casefold, words)))
+
+
+def english_words_ascii(text: str) -> tuple[int, int]:
+    """`english_words` of an ASCII `text`, 4x faster."""
+    words = text.encode().translate(_ASCII_WORDS).split()
+    return len(words), sum(map(_STOPWORD_BYTES.__contains__, words))
