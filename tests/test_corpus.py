@@ -208,3 +208,19 @@ def test_a_corpus_with_nothing_usable_says_why(tmp_path):
     corpus.write_text(("lorem ipsum dolor sit amet " * 5 + "\n") * 3)
     with pytest.raises(UserError, match="no usable records.*wrong language 1"):
         prepare_corpus(FinanceDomain(), [corpus], tmp_path / "data", ReadOptions(), 0.5)
+
+
+def test_a_text_record_is_stored_as_the_example_its_modality_describes():
+    """Text records are serialized in place, only for speed: the bytes equal the
+    `tf.train.Example` built from `example`, and parse back to the text."""
+    import argparse
+    from pathlib import Path
+
+    from ssl_domains.plugin.modality import Modality
+    from ssl_domains.text.modality import TextModality
+
+    text = TextModality()
+    for paragraph in Path(argparse.__file__).read_text().split("\n\n")[:50] + ["é \u2028 ok"]:
+        stored = text.serialize(paragraph)
+        assert stored == Modality.serialize(text, paragraph)
+        assert text.decode(stored).numpy().decode() == paragraph

@@ -367,7 +367,8 @@ def build_pipeline(
 ) -> None:
     """The transforms, from the numbered items to the shards and the summary.
     `dedup_settings`: `Deduplicator.settings()`, or None to keep duplicates."""
-    context = ItemContext(None, options, validation_fraction, dedup_settings)
+    blank = Deduplicator(**dedup_settings) if dedup_settings is not None else None
+    context = ItemContext(None, options, validation_fraction, blank)
     read = (
         pipeline
         | "Items" >> beam.Create(list(enumerate(files)))

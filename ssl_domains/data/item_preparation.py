@@ -23,7 +23,6 @@ and is let through.
 
 from __future__ import annotations
 
-import functools
 import io
 import pickle
 import struct
@@ -92,7 +91,9 @@ class ItemContext:
     domain: Any
     options: ReadOptions
     validation_fraction: float
-    dedup: dict[str, Any] | None  # `Deduplicator.settings()`, or None: keep duplicates
+    # An empty deduplicator (`Deduplicator.blank`): `fingerprints` reads no state.
+    # None: duplicates are kept.
+    dedup: Deduplicator | None
     merged: SharedDigests | None = None  # exact digests of the items merged so far
     # What this process decided on text records it met (`Verdicts`), for their copies.
     verdicts: Verdicts = field(default_factory=lambda: Verdicts())
@@ -123,7 +124,7 @@ def prepare_item(
     )
     if isinstance(item, FileRange):
         options.txt_mode, options.byte_range = item.txt_mode, (item.start, item.end)
-    dedup = fingerprinter(**context.dedup) if context.dedup is not None else None
+    dedup = context.dedup
     result = ItemResult(size=item_size(item))
     seen_here: set[bytes] = set()
     unsigned: list[tuple[int, Any, bytes]] = []  # (candidate, its dedup key and digest)
@@ -350,13 +351,6 @@ def _encode(kind, cleaned, pieces: list) -> tuple[bytes, list[bytes]]:
     """The document's payload and the staged bytes of each piece, so that a record
     the modality cannot store fails here, as the plugin's, not in the merger."""
     return kind.payload(cleaned), [staged_bytes(kind, piece) for piece in pieces]
-
-
-@functools.cache
-def fingerprinter(**settings) -> Deduplicator:
-    """One deduplicator per process and settings, used for `fingerprint` only (which
-    reads no state): its MinHash permutations are drawn once, not once per item."""
-    return Deduplicator(**settings)
 
 
 def read_records(domain, item, options: ReadOptions) -> Iterator:

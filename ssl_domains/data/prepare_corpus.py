@@ -182,10 +182,10 @@ def prepare_corpus(
     lengths: Counter[str] = Counter()
     writers = {split: ShardWriter(out_dir, split) for split in ("train", "validation")}
     first_piece = None  # all a one-piece corpus has to split, kept to divide it
-    settings = dedup.settings() if dedup is not None else None
     # Workers skip the work on exact repeats of merged documents they can see.
     merged = SharedDigests(SPAWN) if workers > 1 and dedup is not None else None
-    context = ItemContext(domain, options, validation_fraction, settings, merged)
+    blank = dedup.blank() if dedup is not None else None
+    context = ItemContext(domain, options, validation_fraction, blank, merged)
     if workers > 1:
         files = cut_large_files(domain, files, options)
     try:
