@@ -14,14 +14,16 @@ Two real corpora already on the machine, neither written by us:
 
 Each (corpus, workers) pair runs in a fresh process that loads TensorFlow first (as
 `pretrain` has), then times `write_prepared` alone: MB/s of input, the time until
-the first item is merged (worker processes load TensorFlow first) and the rate after
-it, CPU seconds of that process and of its workers (on a busy machine the CPU time
-says more than the wall time), and peak resident memory of the process
-(`getrusage`) and of its largest worker (VmHWM, sampled; 0: no workers).
-`--profile` prints where a single-worker preparation spends its time.
+the first item is merged (worker processes start first) and the rate after it, CPU
+seconds of that process and of its workers (on a busy machine the CPU time says more
+than the wall time), and peak resident memory of the process (`getrusage`) and of
+its largest worker (VmHWM, sampled; 0: no workers).
+`--profile` prints where the merging process spends its CPU time (with one worker,
+it prepares the items too).
 
     python benchmarks/prepare.py                      # each corpus, 1 and 2 workers
     python benchmarks/prepare.py --profile legal      # the top of the profile
+    python benchmarks/prepare.py --profile changelogs --workers 2
 """
 
 from __future__ import annotations
