@@ -10,6 +10,7 @@ first fit of each, which compiles, is not timed.
 
     python benchmarks/precision.py                          # 10 timed steps each
     python benchmarks/precision.py --steps 4 --rounds 2 --backends jax torch
+    python benchmarks/precision.py --profile-torch --steps 2 --precisions fp32
 """
 
 from __future__ import annotations
@@ -120,6 +121,27 @@ def worker(backend: str, steps: int, warmup: int, rounds: int, precisions=PRECIS
     ]
 
 
+def profile_torch(steps: int, warmup: int, precision: str) -> None:
+    """Where PyTorch's step time goes: its profiler's operators by their own CPU time
+    over `steps` steps, and the matmuls' share (`mm`, `bmm`, `addmm`)."""
+    from ssl_domains.backend import select_backend
+
+    select_backend("torch")
+    import torch
+
+    data = batches(MINILM["vocabulary_size"])
+    model = build(precision, warmup + steps)
+    model.fit(data, steps_per_epoch=max(warmup, 1), verbose=0)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as profiler:
+        model.fit(data, steps_per_epoch=steps, verbose=0)
+    operators = profiler.key_averages()
+    print(operators.table(sort_by="self_cpu_time_total", row_limit=15))
+    seconds = {o.key: o.self_cpu_time_total / 1e6 / steps for o in operators}
+    matmuls = sum(seconds.get(k, 0.0) for k in ("aten::mm", "aten::bmm", "aten::addmm"))
+    total = sum(seconds.values())
+    print(f"{precision}: {total:.2f} s of operators a step, {matmuls:.2f} s of them matmuls")
+
+
 def run_worker(
     name: str, command: list[str], steps: int, warmup: int, rounds: int, precisions=PRECISIONS
 ) -> list[dict]:
@@ -160,7 +182,13 @@ def main() -> None:
     parser = timing_parser(__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
     parser.add_argument("--worker", metavar="BACKEND")
+    parser.add_argument(
+        "--profile-torch", action="store_true", help="where PyTorch's step time goes"
+    )
     args = parser.parse_args()
+    if args.profile_torch:
+        profile_torch(args.steps, args.warmup, args.precisions[0])
+        return
     if args.worker:
         timing = (args.steps, args.warmup, args.rounds, args.precisions)
         print(json.dumps(worker(args.worker, *timing)))
