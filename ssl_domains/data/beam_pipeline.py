@@ -367,7 +367,7 @@ def build_pipeline(
 ) -> None:
     """The transforms, from the numbered items to the shards and the summary.
     `dedup_settings`: `Deduplicator.settings()`, or None to keep duplicates."""
-    blank = Deduplicator(**dedup_settings) if dedup_settings is not None else None
+    blank = Deduplicator(**dedup_settings).blank() if dedup_settings is not None else None
     context = ItemContext(None, options, validation_fraction, blank)
     read = (
         pipeline

@@ -195,6 +195,11 @@ class Document(NamedTuple):
     size: float
     repeat: bool = False  # an exact repeat of an earlier document: nothing else is set
 
+    @classmethod
+    def repeat_of(cls, digest: bytes) -> Document:
+        """An exact repeat of the document with `digest`."""
+        return cls(digest, None, b"", [], [], 0.0, repeat=True)
+
 
 class HookFailed(Exception):
     """A plugin hook raised on one record; `reason` is what the report counts."""
@@ -311,7 +316,7 @@ class Verdicts:
         if isinstance(document, Document):
             if document.digest is None:
                 return
-            document = Document(document.digest, None, b"", [], [], 0.0, repeat=True)
+            document = Document.repeat_of(document.digest)
         self.known[record] = (document, redactions or None)
         self.characters += len(record)
 
@@ -323,7 +328,7 @@ def _document(domain, kind, cleaned, result: ItemResult, dedup, repeated) -> Doc
         if key is not None:
             digest = _guard(result, domain, "dedup_key", exact_digest, key, again=True)
             if repeated(digest):
-                return Document(digest, None, b"", [], [], 0.0, repeat=True)
+                return Document.repeat_of(digest)
     pieces = _guard(result, domain, "split", lambda: list(domain.split(cleaned)))
     payload, data = _guard(result, domain, "encode", _encode, kind, cleaned, pieces)
     size = _guard(result, domain, "measure", lambda: float(domain.measure(cleaned)))
