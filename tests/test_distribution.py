@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+from conftest import Result, metrics, run_cli
 
 from ssl_domains.errors import UserError
 
@@ -111,6 +114,71 @@ def test_a_distributed_pretraining_run_records_its_placement(tmp_path):
     lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
     metrics = [json.loads(line) for line in lines]
     assert all(m["loss"] == m["loss"] for m in metrics if "loss" in m)  # no NaN
+
+
+def jax_processes(*args: str, logs: Path, count: int = 2) -> list[Result]:
+    """`ssl-domains ARGS` as `count` JAX processes on this host, one CPU device each,
+    joined into one run by `keras.distribution.initialize` (as on several hosts)."""
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        port = probe.getsockname()[1]
+    started = []
+    for index in range(count):
+        env = {
+            **os.environ,
+            "KERAS_BACKEND": "jax",
+            "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"localhost:{port}",
+            "KERAS_DISTRIBUTION_NUM_PROCESSES": str(count),
+            "KERAS_DISTRIBUTION_PROCESS_ID": str(index),
+        }
+        out, err = (open(logs / f"process-{index}.{n}", "w+") for n in ("out", "err"))
+        command = [sys.executable, "-m", "ssl_domains.cli.main", *args]
+        started.append((subprocess.Popen(command, stdout=out, stderr=err, env=env), out, err))
+    results = []
+    for process, out, err in started:
+        process.wait(timeout=900)
+        out.seek(0), err.seek(0)
+        results.append(Result(process.returncode, out.read(), err.read()))
+        out.close(), err.close()
+    return results
+
+
+@pytest.mark.slow
+def test_two_jax_processes_train_and_resume_as_one_process_does(tmp_path):
+    """Two processes, as on two hosts: the input is split between them, the chief alone
+    writes the run, and a resume on every process (the others read a copy of the
+    chief's checkpoint) ends on the losses of one uninterrupted process."""
+    common = [
+        "--domain", "finance", "--backend", "jax", "--steps", "4", "--batch-size", "8",
+        "--set", "model.size=nano", "--set", "train.log_every=1",
+        "--set", "train.checkpoint_every=2",
+    ]  # fmt: skip
+    one = run_cli("pretrain", *common, "--run-dir", str(tmp_path / "one"), backend="jax")
+    assert one.returncode == 0, one.stderr[-3000:]
+
+    run = tmp_path / "two"
+    two = ["--distribute", "data", "--devices", "0", "--run-dir", str(run)]
+    cut = jax_processes("pretrain", *common, *two, "--set", "train.stop_at=2", logs=tmp_path)
+    assert all(p.returncode == 0 for p in cut), cut[1].output[-3000:] + cut[0].output[-3000:]
+    assert "DataParallel over mesh {batch: 2} in 2 processes" in cut[0].output
+    assert run_steps(run) == [1, 2]
+    resumed = jax_processes("pretrain", "--resume", str(run), logs=tmp_path)
+    assert all(p.returncode == 0 for p in resumed), resumed[1].output[-3000:]
+    assert "ssl-domains-worker-" in resumed[1].output  # the other process wrote a copy
+
+    def losses(path):
+        return [m["loss"] for m in metrics(path) if "loss" in m]
+
+    assert run_steps(run) == [1, 2, 3, 4]
+    assert losses(run) == pytest.approx(losses(tmp_path / "one"), rel=1e-5)
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "step-0000002",
+        "step-0000004",
+    ]
+
+
+def run_steps(run: Path) -> list[int]:
+    return [m["step"] for m in metrics(run) if "loss" in m]
 
 
 @pytest.mark.parametrize("recipe, domain", [("electra", "finance"), ("wav2vec2", "speech")])

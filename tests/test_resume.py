@@ -43,6 +43,24 @@ def test_a_saved_position_skips_nothing_and_repeats_nothing(tmp_path):
     assert [next(again).tolist() for _ in range(50)] == expected[150:]
 
 
+def test_a_new_reader_starts_at_the_first_batch_not_trained_on():
+    """Keras opens a reader to peek at one batch when it builds a model's metrics, then
+    drops it with what its prefetch read ahead; each fit opens another. No batch may be
+    lost between them (several processes training one model must agree on them)."""
+    straight = ResumableBatches(example_ids()).generator()
+    expected = [next(straight).tolist() for _ in range(12)]
+
+    stream = ResumableBatches(example_ids())
+    peek = iter(stream.as_dataset())
+    next(peek)  # and its prefetch reads on
+    time.sleep(0.2)
+    fit = iter(stream.as_dataset())
+    assert [next(fit).numpy().tolist() for _ in range(5)] == expected[:5]
+    stream.mark_trained(3)  # Keras read 2 ahead of the model
+    next_fit = iter(stream.as_dataset())
+    assert [next(next_fit).numpy().tolist() for _ in range(9)] == expected[3:12]
+
+
 def test_restoring_a_position_does_not_read_the_data_before_it(tmp_path):
     """The cost of a restore does not grow with the step (no replay of skipped batches)."""
     seen = []

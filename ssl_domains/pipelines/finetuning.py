@@ -29,6 +29,8 @@ from ssl_domains.training.distribution import (
     check_batch_size,
     distribution_scope,
     even_batches,
+    run_to_resume,
+    spans_processes,
     worker_run_dir,
 )
 from ssl_domains.training.run_directory import RunDirectory
@@ -206,12 +208,21 @@ def _finetune(
     task_cls = task_class(config.run.task, plugins)
     train_rows, validation_rows = read_splits(config, task_cls, plugins)
     labels = task_cls.label_names(train_rows)
+    if spans_processes(config.run.backend, config.run.distribute):
+        raise UserError(
+            "fine-tuning runs on one host: its labeled set is small, and its batches and "
+            "predictions are not split among processes; drop KERAS_DISTRIBUTION_* and "
+            "use --devices N"
+        )
     if config.run.distribute:  # a training batch is never more than the rows
         batch = min(config.train.batch_size, len(train_rows))
         console.print(
             f"distribute: {check_batch_size(config.run.backend, config.run.distribute, batch)}"
         )
-    if not resume:  # the chief alone writes the run
+    if resume:  # the chief alone writes the run; the other processes, to a copy
+        resume = run_to_resume(resume, config.run.backend)
+        config.run.dir = str(resume.path)
+    else:
         config.run.dir = worker_run_dir(config.run.backend) or config.run.dir
     encoder = load_encoder(config, task_cls, plugins)
     name = f"{encoder.info.get('domain') or 'model'}-{config.run.task}"
@@ -260,7 +271,7 @@ def _finetune_into(
         train_rows, batch, training=True, seed=config.run.seed, class_weights=weights
     )
     validation_batches = even_batches(
-        task.dataset(validation_rows, batch), config.run.backend, config.run.distribute
+        task.dataset(validation_rows, batch), config.run.backend, config.run.distribute, batch
     )
     model = task.build_model()
     if train_cfg.freeze_backbone:

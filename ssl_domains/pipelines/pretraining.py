@@ -42,12 +42,12 @@ from ssl_domains.training.distribution import (
     distribution_scope,
     even_batches,
     replica_safe,
+    run_to_resume,
+    uncounted_batches,
     worker_run_dir,
 )
 from ssl_domains.training.run_directory import RunDirectory
 from ssl_domains.training.run_lock import RunLock
-
-INIT_DIR = "init"
 
 
 @dataclass
@@ -144,7 +144,7 @@ def build_encoder(
     (`Registry.trusted_packages`)."""
     from ssl_domains.presets.encoder import Encoder
 
-    init = run.path / INIT_DIR
+    init = run.init
     if (init / "config.json").is_file():
         encoder = Encoder.load(str(init), config.data.seq_len, trusted)
         modality_of(domain).adopt_domain(encoder, domain, replace=False)  # what is not saved
@@ -212,7 +212,10 @@ def _pretrain(
     if config.run.distribute:
         where = check_batch_size(config.run.backend, config.run.distribute, config.train.batch_size)
         console.print(f"distribute: {where}")
-    if not resume:  # the chief alone writes the run
+    if resume:  # the chief alone writes the run; the other processes, to a copy
+        resume = run_to_resume(resume, config.run.backend)
+        config.run.dir = str(resume.path)
+    else:
         config.run.dir = worker_run_dir(config.run.backend) or config.run.dir
     if resume:  # refused before anything is written if another process holds it
         lock = RunLock(resume.path, report=console.print).acquire()
@@ -271,7 +274,7 @@ def _pretrain_into(
     validation_records = record_dataset(run, report.validation_files, modality)
     validation_batches = recipe.batches(validation_records, encoder, batch_size, training=False)
     train_batches, validation_batches = (
-        even_batches(b, config.run.backend, config.run.distribute)
+        even_batches(b, config.run.backend, config.run.distribute, batch_size)
         for b in (train_batches, validation_batches)
     )
     steps = total_steps(config, recipe, train_records, encoder)
@@ -315,7 +318,8 @@ def _pretrain_into(
         callbacks=recipe.callbacks(model, steps),
         optimizer_args=recipe.optimizer_args(model),
     )
-    metrics = recipe.evaluate(model, replica_safe(validation_batches), encoder, train_records)
+    with uncounted_batches():
+        metrics = recipe.evaluate(model, replica_safe(validation_batches), encoder, train_records)
     if padding is not None:
         metrics["padding_share"] = padding
     if losses is not None:

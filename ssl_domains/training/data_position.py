@@ -11,7 +11,10 @@ offsets and the shuffle buffers, not the data before them: restoring costs the s
 at step 10 and at step 10 million. Keras reads a few batches ahead of the one it
 trains on (a prefetch buffer), so the iterator is always a little further than the
 model; the batches read but not yet trained on are saved beside it and handed out
-first after a restore.
+first after a restore. For the same reason, each new reader (a fit's input pipeline;
+Keras also opens one to peek at a batch when it builds a model's metrics, and drops
+it) starts at the first batch not trained on, so no batch is lost to a dropped
+read-ahead. Processes training one model together then stay on the same batches.
 
 Random draws in the input pipeline (MLM masks, audio crops) are stateless functions
 of a per-example seed (see `ssl_domains.training.data_seeds`), so they are part of
@@ -96,6 +99,7 @@ class ResumableBatches:
         self._replay: collections.deque = collections.deque()
         self._lock = threading.Lock()
         self.read = 0  # batches handed out since the start of the run
+        self.trained = 0  # of those, the ones the consumer said it trained on
         self._generation = 0
 
     def as_dataset(self):
@@ -108,9 +112,11 @@ class ResumableBatches:
         return self._batches.dataset(read) if self._batches else read.prefetch(2)
 
     def generator(self):
-        """The batches, as numpy structures. A generator made before the last `rewind`
-        stops: what it had read ahead is handed out again by the new one."""
+        """The batches, as numpy structures, from the first one not trained on. A
+        generator made before the newest one stops: what it had read ahead is handed
+        out again by the new one."""
         with self._lock:
+            self._rewind()
             generation = self._generation
         while True:
             with self._lock:
@@ -126,14 +132,13 @@ class ResumableBatches:
                     self._recent.popleft()  # nobody said it was trained: keep memory bounded
             yield batch
 
-    def rewind(self, trained: int) -> None:
-        """Between two fits: the batches read past `trained` by the last fit's input
-        pipeline (which is gone now) go back to the front of the stream."""
-        with self._lock:
-            self._replay.extendleft(reversed(self._read_ahead(trained)))
-            self._recent.clear()
-            self.read = trained
-            self._generation += 1
+    def _rewind(self) -> None:
+        """The batches read past `trained` go back to the front of the stream, and
+        older generators stop (the lock is held)."""
+        self._replay.extendleft(reversed(self._read_ahead(self.trained)))
+        self._recent.clear()
+        self.read = self.trained
+        self._generation += 1
 
     def _read_ahead(self, trained: int) -> list:
         """The batches handed out past the first `trained` (the lock is held)."""
@@ -148,6 +153,7 @@ class ResumableBatches:
     def mark_trained(self, trained: int) -> None:
         """The consumer has trained on the first `trained` batches: forget them."""
         with self._lock:
+            self.trained = trained
             while self._recent and self._recent[0][0] < trained:
                 self._recent.popleft()
 
@@ -172,7 +178,7 @@ class ResumableBatches:
         with self._lock:
             self._replay = collections.deque(load_batches(directory / PENDING))
             self._recent.clear()
-            self.read = json.loads((directory / POSITION).read_text())["batches"]
+            self.read = self.trained = json.loads((directory / POSITION).read_text())["batches"]
         return self.read
 
 

@@ -27,6 +27,8 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
+from pathlib import Path
 
 from ssl_domains.errors import UserError
 
@@ -100,6 +102,19 @@ def worker_run_dir(backend: str) -> str | None:
     the chief."""
     if is_chief(backend):
         return None
+    return _scratch()
+
+
+def run_to_resume(run, backend: str):
+    """The run directory this process resumes: `run` itself on the chief; on the other
+    processes a scratch copy of it, removed at exit, so that they read its checkpoint
+    and neither lock it nor write to it (`RunDirectory.scratch_copy`)."""
+    if is_chief(backend):
+        return run
+    return run.scratch_copy(Path(_scratch()) / run.path.name)
+
+
+def _scratch() -> str:
     path = tempfile.mkdtemp(prefix="ssl-domains-worker-")
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
@@ -126,6 +141,10 @@ def placement(backend: str, distribute: str) -> str:
         mesh = current.device_mesh
         axes = ", ".join(f"{n}: {k}" for n, k in zip(mesh.axis_names, mesh.shape, strict=True))
         kind = {"data": "DataParallel", "model": "ModelParallel"}[distribute]
+        if spans_processes(backend, distribute):
+            import jax
+
+            return f"{kind} over mesh {{{axes}}} in {jax.process_count()} processes"
         return f"{kind} over mesh {{{axes}}}"
     import tensorflow as tf
 
@@ -147,16 +166,35 @@ def batch_devices(backend: str, distribute: str) -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
-def even_batches(batches, backend: str, distribute: str):
+def even_batches(batches, backend: str, distribute: str, batch_size: int):
     """`batches` (tf.data, any nest of tensors with rows first) with each batch cut to a
     multiple of the devices it is split over, and emptied ones dropped. A corpus's last
     batch is usually short: XLA shards only even splits, and Keras's tf.distribute
     steps fail on a replica left with no rows. Loses fewer rows than there are devices.
+
+    When the devices span several processes (multi-host JAX), only whole batches of
+    `batch_size` rows are kept, with that size in their static shape. Keras splits
+    each global batch among the processes (`DataParallel.distribute_dataset`), which
+    needs the batch size known before reading, and every process must run as many
+    steps, on parts of one shape, or the collectives wait forever. Loses less than one
+    batch per pass.
     """
     devices = batch_devices(backend, distribute)
     if devices == 1:
         return batches
     import tensorflow as tf
+
+    if spans_processes(backend, distribute):
+
+        def whole(*batch):
+            return tf.shape(tf.nest.flatten(batch)[0])[0] == batch_size
+
+        def sized(*batch):
+            for tensor in tf.nest.flatten(batch):
+                tensor.set_shape([batch_size, *tensor.shape[1:]])
+            return batch if len(batch) > 1 else batch[0]
+
+        return batches.filter(whole).map(sized)
 
     def usable(*batch):
         return tf.shape(tf.nest.flatten(batch)[0])[0] // devices * devices
@@ -167,6 +205,26 @@ def even_batches(batches, backend: str, distribute: str):
         return cut_batch if len(batch) > 1 else cut_batch[0]
 
     return batches.filter(lambda *b: usable(*b) > 0).map(cut)
+
+
+@contextlib.contextmanager
+def uncounted_batches():
+    """A context for fits and evaluations of batches cut by `even_batches`: filtered,
+    they have no known length, and Keras warns at their end that the input ran out
+    (`EpochIterator.catch_stop_iteration`), which here is not a fault."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Your input ran out of data")
+        yield
+
+
+def spans_processes(backend: str, distribute: str) -> bool:
+    """Whether the run's devices belong to several processes (JAX hosts joined by
+    `keras.distribution.initialize`)."""
+    if backend != "jax" or not distribute or "jax" not in sys.modules:
+        return False
+    import jax
+
+    return jax.process_count() > 1
 
 
 def replica_safe(batches):

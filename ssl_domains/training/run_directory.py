@@ -9,6 +9,7 @@ runs/<domain>-<recipe>-<utc time>/
     logs/           TensorBoard
     metrics.jsonl   one JSON object per log line
     curves.png      those lines plotted, training and validation, per metric
+    init/           the encoder as built, before training
     preset/         the trained encoder as a keras-hub preset
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +74,26 @@ class RunDirectory:
             raise UserError(f"not a run directory (no run.toml): {path}")
         return run
 
+    def scratch_copy(self, into: Path) -> RunDirectory:
+        """This run as a process that trains alongside the chief resumes it, in `into`:
+        its files, `data/` and newest complete checkpoint copied (that process writes
+        to them), `init/` linked (only read), logs and preset left out (written anew).
+        Nothing is written here."""
+        into.mkdir(parents=True, exist_ok=True)
+        for entry in self.path.iterdir():
+            if entry.is_file():
+                shutil.copy2(entry, into / entry.name)
+        if self.data.is_dir():
+            shutil.copytree(self.data, into / self.data.name)
+        if self.init.is_dir():
+            (into / self.init.name).symlink_to(self.init.resolve(), target_is_directory=True)
+        copy = RunDirectory(into)
+        copy.checkpoints.mkdir()
+        latest = self.latest_checkpoint()
+        if latest is not None:
+            shutil.copytree(latest.path, copy.checkpoints / latest.path.name)
+        return copy
+
     @property
     def config_path(self) -> Path:
         return self.path / "run.toml"
@@ -92,6 +114,11 @@ class RunDirectory:
     def prepared_record(self) -> Path:
         """Which prepared corpus the run reads (`path`, `hash`), as JSON."""
         return self.data / "prepared-corpus.json"
+
+    @property
+    def init(self) -> Path:
+        """The encoder as built before training (what a resume rebuilds)."""
+        return self.path / "init"
 
     @property
     def preset(self) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ from ssl_domains.training.callbacks import (
     StopAtStep,
 )
 from ssl_domains.training.data_position import Positioned, ResumableBatches
-from ssl_domains.training.distribution import replica_safe
+from ssl_domains.training.distribution import replica_safe, uncounted_batches
 from ssl_domains.training.run_directory import RunDirectory
 from ssl_domains.training.tensorboard_log import TensorBoardLog
 
@@ -181,15 +180,9 @@ class Trainer:
         for number, phase in enumerate(phases):
             if number and model.stop_training:
                 break
-            if number:  # the last fit's input pipeline read ahead; a new one starts
-                stream.rewind(checkpoint.batches)
             for callback in callbacks:
                 callback.last_fit = number == len(phases) - 1
-            with warnings.catch_warnings():
-                # The training stream is endless; a validation set filtered to even
-                # batches under distribution has no known length, and Keras warns
-                # when it ends (`EpochIterator.catch_stop_iteration`).
-                warnings.filterwarnings("ignore", "Your input ran out of data")
+            with uncounted_batches():
                 done = model.fit(
                     replica_safe(stream.as_dataset()),
                     validation_data=replica_safe(validation_batches),
