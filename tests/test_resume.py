@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import resource
@@ -56,6 +57,8 @@ def test_a_new_reader_starts_at_the_first_batch_not_trained_on():
     time.sleep(0.2)
     fit = iter(stream.as_dataset())
     assert [next(fit).numpy().tolist() for _ in range(5)] == expected[:5]
+    assert len(list(itertools.islice(peek, 20))) < 20  # the dropped reader has ended
+    assert [next(fit).numpy().tolist() for _ in range(2)] == expected[5:7]
     stream.mark_trained(3)  # Keras read 2 ahead of the model
     next_fit = iter(stream.as_dataset())
     assert [next(next_fit).numpy().tolist() for _ in range(9)] == expected[3:12]

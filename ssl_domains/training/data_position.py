@@ -66,6 +66,9 @@ class ResumableBatches:
         lookahead: the most batches the consumer may read ahead of the one it trains
             on (Keras's prefetch); saving with more pending is an error.
 
+    The consumer says what it trained on (`mark_trained`, after each batch): a new
+    generator starts there.
+
     Examples:
 
     ```python

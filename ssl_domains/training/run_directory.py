@@ -26,6 +26,7 @@ from typing import Any
 from ssl_domains.config import Sections
 from ssl_domains.errors import UserError
 from ssl_domains.training import checkpoints
+from ssl_domains.training.run_lock import LOCK
 
 
 class RunDirectory:
@@ -77,14 +78,14 @@ class RunDirectory:
     def scratch_copy(self, into: Path) -> RunDirectory:
         """This run as a process that trains alongside the chief resumes it, in `into`:
         its files, `data/` and newest complete checkpoint copied (that process writes
-        to them), `init/` linked (only read), logs and preset left out (written anew).
-        Nothing is written here."""
+        to them), `init/` and large data files linked (only read), the chief's lock,
+        logs and preset left out. Nothing is written here."""
         into.mkdir(parents=True, exist_ok=True)
         for entry in self.path.iterdir():
-            if entry.is_file():
+            if entry.is_file() and entry.name != LOCK and not entry.name.endswith(".partial"):
                 shutil.copy2(entry, into / entry.name)
-        if self.data.is_dir():
-            shutil.copytree(self.data, into / self.data.name)
+        if self.data.is_dir():  # a run from before prepared corpora keeps its shards here
+            shutil.copytree(self.data, into / self.data.name, copy_function=_copy_or_link)
         if self.init.is_dir():
             (into / self.init.name).symlink_to(self.init.resolve(), target_is_directory=True)
         copy = RunDirectory(into)
@@ -163,3 +164,11 @@ class RunDirectory:
             except ValueError:
                 continue
         return records
+
+
+def _copy_or_link(source: str, target: str) -> None:
+    """Copy a small file; link a large one (a shard, which is only read)."""
+    if os.path.getsize(source) > 2**20:
+        os.symlink(os.path.realpath(source), target)
+    else:
+        shutil.copy2(source, target)
