@@ -238,6 +238,22 @@ def test_model_parallel_shards_bert_as_its_layout_map_says():
     assert specs["token_embedding/embeddings"] in ("()", "(None, None)")
 
 
+def test_several_processes_refuse_a_validation_split_without_a_whole_batch(monkeypatch):
+    """Evaluating no batch failed deep inside Keras (a variable with no initializer)."""
+    import tensorflow as tf
+
+    from ssl_domains.training import distribution
+
+    monkeypatch.setattr(distribution, "spans_processes", lambda *placement: True)
+
+    def whole(rows):  # as `even_batches` cuts them, in batches of 8
+        return tf.data.Dataset.range(rows).batch(8).filter(lambda b: tf.shape(b)[0] == 8)
+
+    distribution.check_validation_batches(whole(8), "jax", "data", 8)
+    with pytest.raises(UserError, match="less than one global batch"):
+        distribution.check_validation_batches(whole(7), "jax", "data", 8)
+
+
 def test_what_a_backend_cannot_distribute_is_refused_plainly():
     from ssl_domains.training.distribution import distribution_scope
 

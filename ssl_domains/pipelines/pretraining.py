@@ -39,6 +39,7 @@ from ssl_domains.plugin.registry import Registry, registry
 from ssl_domains.presets.sources import resolve_source
 from ssl_domains.training.distribution import (
     check_batch_size,
+    check_validation_batches,
     distribution_scope,
     even_batches,
     replica_safe,
@@ -276,6 +277,9 @@ def _pretrain_into(
     train_batches, validation_batches = (
         even_batches(b, config.run.backend, config.run.distribute, batch_size)
         for b in (train_batches, validation_batches)
+    )
+    check_validation_batches(
+        validation_batches, config.run.backend, config.run.distribute, batch_size
     )
     steps = total_steps(config, recipe, train_records, encoder)
     from ssl_domains.data.padding import padding_share

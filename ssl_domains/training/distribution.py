@@ -207,6 +207,17 @@ def even_batches(batches, backend: str, distribute: str, batch_size: int):
     return batches.filter(lambda *b: usable(*b) > 0).map(cut)
 
 
+def check_validation_batches(batches, backend: str, distribute: str, batch_size: int) -> None:
+    """`UserError` if several processes would have no validation batch: they keep only
+    whole ones (`even_batches`), and a split smaller than one global batch has none."""
+    if spans_processes(backend, distribute) and not any(True for _ in batches.take(1)):
+        raise UserError(
+            f"the validation split holds less than one global batch ({batch_size} rows), "
+            f"and several processes evaluate whole batches only: lower --batch-size or "
+            f"raise data.validation_fraction"
+        )
+
+
 @contextlib.contextmanager
 def uncounted_batches():
     """A context for fits and evaluations of batches cut by `even_batches`: filtered,
