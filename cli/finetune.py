@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.table import Table
+from ssl_domains.cli import options
 
 from ssl_domains.config import FinetuneConfig, apply_tree, assign, parse_assignment, read_toml
 from ssl_domains.tasks import tasks_help
@@ -65,27 +66,21 @@ def finetune(
     ),
     epochs: float = typer.Option(None, "--epochs"),
     steps: int = typer.Option(None, "--steps"),
-    batch_size: int = typer.Option(None, "--batch-size"),
+    batch_size: options.BatchSize = None,
     learning_rate: float = typer.Option(None, "--learning-rate"),
     seq_len: int = typer.Option(None, "--seq-len"),
-    backend: str = typer.Option(None, "--backend", help="tensorflow, jax or torch."),
-    precision: str = typer.Option(None, "--precision", help="fp32, bf16 or fp16."),
-    distribute: str = typer.Option(
-        None, "--distribute", help="data (replicas) or model (sharded weights, JAX)."
-    ),
-    devices: int = typer.Option(
-        None, "--devices", help="Devices to train on (0: all); on CPU, N virtual ones."
-    ),
-    seed: int = typer.Option(None, "--seed"),
+    backend: options.Backend = None,
+    precision: options.Precision = None,
+    distribute: options.Distribute = None,
+    devices: options.Devices = None,
+    seed: options.Seed = None,
     run_dir: Path = typer.Option(None, "--run-dir"),
     resume: Path = typer.Option(
         None, "--resume", help="Continue this fine-tuning run from its last checkpoint."
     ),
-    config_file: Path = typer.Option(None, "--config", help="A TOML file of config sections."),
-    sets: list[str] = typer.Option(
-        None, "--set", help="Override one key, e.g. --set train.patience=8."
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved config and exit."),
+    config_file: options.ConfigFile = None,
+    sets: options.Sets = None,
+    dry_run: options.DryRun = False,
 ) -> None:
     """Fine-tune a pretrained model on a small labeled set, with early stopping."""
     from ssl_domains.errors import UserError

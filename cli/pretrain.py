@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.syntax import Syntax
 from rich.table import Table
+from ssl_domains.cli import options
 
 from ssl_domains.config import read_toml, resolve_config
 from ssl_domains.errors import UserError
@@ -34,25 +35,17 @@ def pretrain(
         help="Continue from a run, a preset directory, a keras-hub preset "
         "or a Hugging Face checkpoint directory.",
     ),
-    backend: str = typer.Option(
-        None, "--backend", help="tensorflow, jax or torch (default: $KERAS_BACKEND or tensorflow)."
-    ),
-    precision: str = typer.Option(
-        None, "--precision", help="fp32, bf16 (AMX CPUs, TPUs, recent GPUs) or fp16 (GPUs)."
-    ),
-    distribute: str = typer.Option(
-        None, "--distribute", help="data (replicas) or model (sharded weights, JAX)."
-    ),
-    devices: int = typer.Option(
-        None, "--devices", help="Devices to train on (0: all); on CPU, N virtual ones."
-    ),
+    backend: options.Backend = None,
+    precision: options.Precision = None,
+    distribute: options.Distribute = None,
+    devices: options.Devices = None,
     steps: int = typer.Option(None, "--steps", help="Optimizer steps."),
     epochs: float = typer.Option(
         None, "--epochs", help="Passes over the corpus (overrides --steps)."
     ),
-    batch_size: int = typer.Option(None, "--batch-size"),
+    batch_size: options.BatchSize = None,
     seq_len: int = typer.Option(None, "--seq-len", help="Tokens per training sequence."),
-    seed: int = typer.Option(None, "--seed"),
+    seed: options.Seed = None,
     extend_vocab: int = typer.Option(
         None, "--extend-vocab", help="With --from: add the N most useful domain tokens."
     ),
@@ -62,11 +55,9 @@ def pretrain(
     resume: Path = typer.Option(
         None, "--resume", help="Continue this run from its last checkpoint."
     ),
-    config_file: Path = typer.Option(None, "--config", help="A TOML file of config sections."),
-    sets: list[str] = typer.Option(
-        None, "--set", help="Override one key, e.g. --set train.learning_rate=3e-4; repeatable."
-    ),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the resolved plan and exit."),
+    config_file: options.ConfigFile = None,
+    sets: options.Sets = None,
+    dry_run: options.DryRun = False,
 ) -> None:
     """Continue self-supervised pretraining of a model on a domain corpus."""
     from ssl_domains.training.run_directory import RunDirectory
