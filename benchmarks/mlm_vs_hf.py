@@ -9,7 +9,9 @@ wordpieces) on random batches of 32 x 128 tokens, 15% of them masked, with AdamW
 - transformers: `BertForMaskedLM` in PyTorch with `torch.optim.AdamW`, bf16 as
   `torch.autocast("cpu", torch.bfloat16)` (its documented CPU mixed precision).
 Each side runs in its own process and alternates its precisions in rounds (the median
-round is reported), so a load that comes and goes slows both precisions alike.
+round is reported), so a load that comes and goes slows both precisions alike. The
+sides' processes take turns (`--alternations`), and each ratio to transformers is
+taken within a turn: this machine's speed drifts over minutes.
 
 FLOPs per step are counted, not profiled: 3 x the forward pass's matmuls (the
 backward pass costs twice the forward). keras-hub's masked-LM head projects only the
@@ -17,8 +19,9 @@ masked slots onto the vocabulary; `BertForMaskedLM` projects every token, so it 
 more work for the same loss, and its MFU is counted on its own FLOPs.
 
     pip install -e ".[bench]"          # transformers
-    python benchmarks/mlm_vs_hf.py     # ~6 min on 2 cores
-    python benchmarks/mlm_vs_hf.py --steps 4 --rounds 2 --backends tensorflow torch
+    python benchmarks/mlm_vs_hf.py     # TensorFlow, ~10 min on 2 cores
+    python benchmarks/mlm_vs_hf.py --backends tensorflow jax torch     # ~20 min
+    python benchmarks/mlm_vs_hf.py --alternations 1 --steps 4 --rounds 2   # a quick look
     python benchmarks/mlm_vs_hf.py --precisions fp32   # a CPU without fast bf16 matmuls
 """
 
@@ -138,8 +141,15 @@ def measure_hf(steps: int, warmup: int, rounds: int, precisions=PRECISIONS) -> l
 
 def main() -> None:
     parser = timing_parser(__doc__.splitlines()[0])
+    parser.set_defaults(steps=6, rounds=3)
     parser.add_argument(
         "--backends", nargs="+", default=["tensorflow"], help="ssl-domains' Keras backends"
+    )
+    parser.add_argument(
+        "--alternations",
+        type=int,
+        default=3,
+        help="times every side's worker runs, in turn; a ratio is taken within one turn",
     )
     parser.add_argument("--hf-worker", action="store_true")
     args = parser.parse_args()
@@ -147,36 +157,54 @@ def main() -> None:
         print(json.dumps(hf_worker(args.steps, args.warmup, args.rounds, args.precisions)))
         return
     timing = (args.steps, args.warmup, args.rounds, args.precisions)
-    rows = []
-    for backend in args.backends:
-        rows += [dict(r, side="ssl-domains") for r in measure_ssl_domains(backend, *timing)]
-    rows += [dict(r, side="transformers") for r in measure_hf(*timing)]
-    failed = [r for r in rows if "error" in r]
-    for r in failed:
-        print(f"{r['backend']} failed: {r['error'].splitlines()[-1]}")
-    rows = [r for r in rows if "error" not in r]
-    hf = {r["precision"]: r["s_per_step"] for r in rows if r["side"] == "transformers"}
-    peaks = {r["precision"]: r["peak"] for r in rows if r["side"] == "transformers"}
+    turns = []
+    for _ in range(args.alternations):
+        rows = []
+        for backend in args.backends:
+            rows += [dict(r, side="ssl-domains") for r in measure_ssl_domains(backend, *timing)]
+        rows += [dict(r, side="transformers") for r in measure_hf(*timing)]
+        failed = [r for r in rows if "error" in r]
+        for r in failed:
+            print(f"{r['backend']} failed: {r['error'].splitlines()[-1]}")
+        turns.append([r for r in rows if "error" not in r])
+    print_table(turns, args)
+
+
+def print_table(turns: list[list[dict]], args) -> None:
+    """Each row's median step time over the turns, and its median ratio to transformers
+    within a turn: the machine's speed drifts (its matmul peak moved by half within
+    minutes here), and a ratio of times taken minutes apart would carry that drift."""
+    hf = [{r["precision"]: r for r in turn if r["side"] == "transformers"} for turn in turns]
+    peaks = {p: statistics.median(t[p]["peak"] for t in hf if p in t) for p in args.precisions}
     print(
-        f"MLM, MiniLM-L6-H384 shape, batch {BATCH} x {SEQ_LEN} tokens, {MASK_RATE:.0%} masked, "
-        f"{args.steps} timed steps, median of {args.rounds} rounds\n"
+        f"MLM, MiniLM-L6-H384 shape, batch {BATCH} x {SEQ_LEN} tokens, {MASK_RATE:.0%} masked; "
+        f"{args.alternations} turns of each side, {args.steps} timed steps a turn (median of "
+        f"{args.rounds} rounds)\n"
     )
-    print("| side | backend | precision | s/step | vs transformers | GFLOP/step | MFU |")
+    print("| side | backend | precision | s/step | vs transformers (turns) | GFLOP/step | MFU |")
     print("| --- | --- | --- | ---: | ---: | ---: | ---: |")
-    for r in rows:
-        projected = BATCH * SEQ_LEN if r["side"] == "transformers" else keras_hub_slots()
+    keys = dict.fromkeys((r["side"], r["backend"], r["precision"]) for r in turns[0])
+    for side, backend, precision in keys:
+        times, ratios = [], []
+        for turn, reference in zip(turns, hf, strict=True):
+            for r in turn:
+                if (r["side"], r["backend"], r["precision"]) == (side, backend, precision):
+                    times.append(r["s_per_step"])
+                    ratios.append(reference[precision]["s_per_step"] / r["s_per_step"])
+        seconds = statistics.median(times)
+        projected = BATCH * SEQ_LEN if side == "transformers" else keras_hub_slots()
         flops = step_flops(projected)
-        mfu = flops / r["s_per_step"] / peaks.get(r["precision"], float("nan"))
-        ratio = hf.get(r["precision"], float("nan")) / r["s_per_step"]
+        each = ", ".join(f"{x:.2f}" for x in ratios)
         print(
-            f"| {r['side']} | {r['backend']} | {r['precision']} | {r['s_per_step']:.2f} | "
-            f"{ratio:.2f}x | {flops / 1e9:.0f} | {mfu:.0%} |"
+            f"| {side} | {backend} | {precision} | {seconds:.2f} | "
+            f"{statistics.median(ratios):.2f}x ({each}) | {flops / 1e9:.0f} | "
+            f"{flops / seconds / peaks[precision]:.0%} |"
         )
     first = args.precisions[0]
-    sizes = [f"{r['side']} {r['params']:,}" for r in rows if r["precision"] == first]
+    sizes = [f"{r['side']} {r['params']:,}" for r in turns[0] if r["precision"] == first]
     print(f"\nparameters: {', '.join(sizes)}")
     measured = ", ".join(f"{p} {peak / 1e9:,.0f} GFLOP/s" for p, peak in peaks.items())
-    print(f"matmul peaks here (torch, {' x '.join(map(str, PEAK_SHAPE))}): {measured}")
+    print(f"matmul peaks here (median, torch, {' x '.join(map(str, PEAK_SHAPE))}): {measured}")
 
 
 if __name__ == "__main__":
