@@ -175,7 +175,11 @@ def print_table(turns: list[list[dict]], args) -> None:
     within a turn: the machine's speed drifts (its matmul peak moved by half within
     minutes here), and a ratio of times taken minutes apart would carry that drift."""
     hf = [{r["precision"]: r for r in turn if r["side"] == "transformers"} for turn in turns]
-    peaks = {p: statistics.median(t[p]["peak"] for t in hf if p in t) for p in args.precisions}
+    # Without transformers (its worker failed), times are printed and ratios are not.
+    peaks = {
+        p: statistics.median([t[p]["peak"] for t in hf if p in t] or [math.nan])
+        for p in args.precisions
+    }
     print(
         f"MLM, MiniLM-L6-H384 shape, batch {BATCH} x {SEQ_LEN} tokens, {MASK_RATE:.0%} masked; "
         f"{args.alternations} turns of each side, {args.steps} timed steps a turn (median of "
@@ -190,14 +194,16 @@ def print_table(turns: list[list[dict]], args) -> None:
             for r in turn:
                 if (r["side"], r["backend"], r["precision"]) == (side, backend, precision):
                     times.append(r["s_per_step"])
-                    ratios.append(reference[precision]["s_per_step"] / r["s_per_step"])
+                    if precision in reference:
+                        ratios.append(reference[precision]["s_per_step"] / r["s_per_step"])
         seconds = statistics.median(times)
         projected = BATCH * SEQ_LEN if side == "transformers" else keras_hub_slots()
         flops = step_flops(projected)
         each = ", ".join(f"{x:.2f}" for x in ratios)
+        ratio = f"{statistics.median(ratios):.2f}x ({each})" if ratios else "-"
         print(
             f"| {side} | {backend} | {precision} | {seconds:.2f} | "
-            f"{statistics.median(ratios):.2f}x ({each}) | {flops / 1e9:.0f} | "
+            f"{ratio} | {flops / 1e9:.0f} | "
             f"{flops / seconds / peaks[precision]:.0%} |"
         )
     first = args.precisions[0]
