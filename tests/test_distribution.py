@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -153,7 +154,8 @@ def test_two_jax_processes_train_and_resume_as_one_process_does(tmp_path):
     """Two processes, as on two hosts: the input is split between them, the chief alone
     writes the run, and a resume on every process (the others read a copy of the
     chief's checkpoint) ends on the losses of one uninterrupted process. Stopped in
-    mid-epoch, the resume runs two fits, each with its own input pipeline."""
+    mid-epoch, the resume runs two fits, each with its own input pipeline. The same
+    checkpoint resumed by one process ends on those losses too."""
     common = [
         "--domain", "finance", "--backend", "jax", "--steps", "6", "--batch-size", "8",
         "--set", "model.size=nano", "--set", "train.log_every=1",
@@ -168,6 +170,7 @@ def test_two_jax_processes_train_and_resume_as_one_process_does(tmp_path):
     assert all(p.returncode == 0 for p in cut), cut[1].output[-3000:] + cut[0].output[-3000:]
     assert "DataParallel over mesh {batch: 2} in 2 processes" in cut[0].output
     assert run_steps(run) == [1, 2, 3]
+    shutil.copytree(run, tmp_path / "elastic")
     resumed = jax_processes("pretrain", "--resume", str(run), logs=tmp_path)
     assert all(p.returncode == 0 for p in resumed), resumed[1].output[-3000:]
     assert "ssl-domains-worker-" in resumed[1].output  # the other process wrote a copy
@@ -178,6 +181,11 @@ def test_two_jax_processes_train_and_resume_as_one_process_does(tmp_path):
     assert run_steps(run) == [1, 2, 3, 4, 5, 6]
     assert losses(run) == pytest.approx(losses(tmp_path / "one"), rel=1e-5)
     assert not list(run.glob("*.partial*")) and not list(run.glob("checkpoints/.*"))
+
+    # The position saved is the global stream's, so the run goes on in one process too.
+    alone = run_cli("pretrain", "--resume", str(tmp_path / "elastic"), backend="jax")
+    assert alone.returncode == 0, alone.stderr[-3000:]
+    assert losses(tmp_path / "elastic") == pytest.approx(losses(tmp_path / "one"), rel=1e-5)
 
 
 def run_steps(run: Path) -> list[int]:

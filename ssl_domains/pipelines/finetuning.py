@@ -29,9 +29,7 @@ from ssl_domains.training.distribution import (
     check_batch_size,
     distribution_scope,
     even_batches,
-    run_to_resume,
     spans_processes,
-    worker_run_dir,
 )
 from ssl_domains.training.run_directory import RunDirectory
 from ssl_domains.training.run_lock import RunLock
@@ -219,11 +217,6 @@ def _finetune(
         console.print(
             f"distribute: {check_batch_size(config.run.backend, config.run.distribute, batch)}"
         )
-    if resume:  # the chief alone writes the run; the other processes, to a copy
-        resume = run_to_resume(resume, config.run.backend)
-        config.run.dir = str(resume.path)
-    else:
-        config.run.dir = worker_run_dir(config.run.backend) or config.run.dir
     encoder = load_encoder(config, task_cls, plugins)
     name = f"{encoder.info.get('domain') or 'model'}-{config.run.task}"
     run = resume or RunDirectory.create(config, name)

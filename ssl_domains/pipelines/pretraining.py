@@ -42,10 +42,9 @@ from ssl_domains.training.distribution import (
     check_validation_batches,
     distribution_scope,
     even_batches,
+    place_run,
     replica_safe,
-    run_to_resume,
     uncounted_batches,
-    worker_run_dir,
 )
 from ssl_domains.training.run_directory import RunDirectory
 from ssl_domains.training.run_lock import RunLock
@@ -213,11 +212,7 @@ def _pretrain(
     if config.run.distribute:
         where = check_batch_size(config.run.backend, config.run.distribute, config.train.batch_size)
         console.print(f"distribute: {where}")
-    if resume:  # the chief alone writes the run; the other processes, to a copy
-        resume = run_to_resume(resume, config.run.backend)
-        config.run.dir = str(resume.path)
-    else:
-        config.run.dir = worker_run_dir(config.run.backend) or config.run.dir
+    resume = place_run(resume, config.run)  # the chief alone writes the run
     if resume:  # refused before anything is written if another process holds it
         lock = RunLock(resume.path, report=console.print).acquire()
     run = resume or RunDirectory.create(config, f"{config.run.domain}-{config.run.recipe}")

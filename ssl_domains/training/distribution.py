@@ -96,22 +96,20 @@ def is_chief(backend: str) -> bool:
     return task.get("type") == "worker" and int(task.get("index", 0)) == 0
 
 
-def worker_run_dir(backend: str) -> str | None:
-    """A scratch directory, removed at exit, for a process that is not the chief to
-    write its copy of a new run into (the chief alone writes the real one); None on
-    the chief."""
-    if is_chief(backend):
-        return None
-    return _scratch()
-
-
-def run_to_resume(run, backend: str):
-    """The run directory this process resumes: `run` itself on the chief; on the other
-    processes a scratch copy of it, removed at exit, so that they read its checkpoint
-    and neither lock it nor write to it (`RunDirectory.scratch_copy`)."""
-    if is_chief(backend):
-        return run
-    return run.scratch_copy(Path(_scratch()) / run.path.name)
+def place_run(resume, run_config):
+    """The run this process resumes (`resume`, or None for a new run), once
+    `run_config.dir` says where this process writes. The chief writes the real run.
+    Each other process writes a scratch directory, removed at exit: a new run's copy,
+    or, when resuming, a copy of the run (`RunDirectory.scratch_copy`) from which it
+    reads the checkpoint, so that it neither locks the chief's run nor writes to it."""
+    if is_chief(run_config.backend):
+        return resume
+    if resume:
+        resume = resume.scratch_copy(Path(_scratch()) / resume.path.name)
+        run_config.dir = str(resume.path)
+    else:
+        run_config.dir = _scratch()
+    return resume
 
 
 def _scratch() -> str:
@@ -178,23 +176,16 @@ def even_batches(batches, backend: str, distribute: str, batch_size: int):
     needs the batch size known before reading, and every process must run as many
     steps, on parts of one shape, or the collectives wait forever. Loses less than one
     batch per pass.
+
+    Without distribution, `batches` as they are.
     """
-    devices = batch_devices(backend, distribute)
-    if devices == 1:
+    if not distribute:
         return batches
     import tensorflow as tf
 
-    if spans_processes(backend, distribute):
-
-        def whole(*batch):
-            return tf.shape(tf.nest.flatten(batch)[0])[0] == batch_size
-
-        def sized(*batch):
-            for tensor in tf.nest.flatten(batch):
-                tensor.set_shape([batch_size, *tensor.shape[1:]])
-            return batch if len(batch) > 1 else batch[0]
-
-        return batches.filter(whole).map(sized)
+    devices = batch_devices(backend, distribute)
+    whole = spans_processes(backend, distribute)
+    least = batch_size if whole else 1  # rows a kept batch has at least
 
     def usable(*batch):
         return tf.shape(tf.nest.flatten(batch)[0])[0] // devices * devices
@@ -202,9 +193,15 @@ def even_batches(batches, backend: str, distribute: str, batch_size: int):
     def cut(*batch):
         rows = usable(*batch)
         cut_batch = tf.nest.map_structure(lambda t: t[:rows], batch)
+        if whole:
+            for tensor in tf.nest.flatten(cut_batch):
+                tensor.set_shape([batch_size, *tensor.shape[1:]])
         return cut_batch if len(batch) > 1 else cut_batch[0]
 
-    return batches.filter(lambda *b: usable(*b) > 0).map(cut)
+    # The same ops on one device or several, in one process or several: the stream's
+    # saved position (a tf.data iterator checkpoint, which finds ops by name) then
+    # resumes on another count of processes.
+    return batches.filter(lambda *b: usable(*b) >= least).map(cut)
 
 
 def check_validation_batches(batches, backend: str, distribute: str, batch_size: int) -> None:
