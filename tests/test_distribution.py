@@ -253,9 +253,10 @@ def test_several_processes_refuse_a_validation_split_without_a_whole_batch(monke
     from ssl_domains.training import distribution
 
     monkeypatch.setattr(distribution, "spans_processes", lambda *placement: True)
+    monkeypatch.setattr(distribution, "batch_devices", lambda *placement: 2)
 
-    def whole(rows):  # as `even_batches` cuts them, in batches of 8
-        return tf.data.Dataset.range(rows).batch(8).filter(lambda b: tf.shape(b)[0] == 8)
+    def whole(rows):  # cut by `even_batches`, in global batches of 8
+        return distribution.even_batches(tf.data.Dataset.range(rows).batch(8), "jax", "data", 8)
 
     distribution.check_validation_batches(whole(8), "jax", "data", 8)
     with pytest.raises(UserError, match="less than one global batch"):
